@@ -1,0 +1,15 @@
+//! Parley's migrations. They run automatically at start-up (`parley::db::connect`) and are
+//! idempotent: SeaORM records what has been applied, and each statement also says `IF NOT EXISTS`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_tables::Migration)]
+    }
+}

@@ -1,0 +1,169 @@
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::Utc;
+use entity::{account, api_key};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use sha2::{Digest, Sha256};
+
+use super::Principal;
+use crate::error::{AppError, AppResult};
+
+/// The username of the one account of single-user mode.
+pub const SINGLE_USER_NAME: &str = "default";
+
+/// The header API keys arrive in.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// Verifies API keys against their stored hashes.
+///
+/// Keys are 256-bit random strings, so a plain SHA-256 is the right hash: unlike passwords they
+/// cannot be guessed, and a slow hash would cost every request. Verified keys are remembered for
+/// `CACHE_TTL` so a request costs no key lookup; a revoked key therefore stops working on other
+/// replicas within that time (this one forgets it at once).
+#[derive(Clone)]
+pub struct ApiKeys {
+    db: DatabaseConnection,
+    verified: moka::sync::Cache<String, i32>,
+}
+
+const CACHE_TTL: Duration = Duration::from_secs(60);
+
+impl ApiKeys {
+    pub fn new(db: DatabaseConnection) -> Self {
+        ApiKeys {
+            db,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+        }
+    }
+
+    /// The principal the request's `X-API-KEY` names, or UNAUTHENTICATED.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> AppResult<Principal> {
+        let Some(key) = headers.get(API_KEY_HEADER) else {
+            return Err(AppError::Unauthenticated(
+                "missing credentials: send your API key in the X-API-KEY header".into(),
+            ));
+        };
+        let key = key
+            .to_str()
+            .map_err(|_| AppError::Unauthenticated("invalid API key".into()))?;
+        let hash = hash_key(key);
+        if let Some(account_id) = self.verified.get(&hash) {
+            return Ok(Principal { account_id });
+        }
+        let found = api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(hash.as_str()))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .one(&self.db)
+            .await?;
+        let found = found.ok_or_else(|| AppError::Unauthenticated("invalid API key".into()))?;
+        self.verified.insert(hash, found.account_id);
+        Ok(Principal {
+            account_id: found.account_id,
+        })
+    }
+}
+
+/// Hex SHA-256 of a key: what the database stores.
+fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new random key: `pk_` and 43 URL-safe characters (256 bits).
+pub fn generate_api_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("pk_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Stores `key` (hashed) for `account_id`, unless it is stored already.
+pub async fn store_api_key(
+    db: &DatabaseConnection,
+    account_id: i32,
+    name: &str,
+    key: &str,
+) -> AppResult<()> {
+    let hash = hash_key(key);
+    let exists = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(hash.as_str()))
+        .one(db)
+        .await?;
+    if exists.is_none() {
+        api_key::ActiveModel {
+            account_id: Set(account_id),
+            name: Set(name.to_owned()),
+            key_hash: Set(hash),
+            prefix: Set(key.chars().take(8).collect()),
+            created_at: Set(crate::domain::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What start-up in single-user mode found or made.
+pub struct SingleUser {
+    pub account_id: i32,
+    /// A key generated just now: shown once, never again.
+    pub new_api_key: Option<String>,
+}
+
+/// Makes sure the single-user account exists and has a key: the configured one (`PARLEY_API_KEY`)
+/// when given, else a generated one on the very first start.
+pub async fn bootstrap_single_user(
+    db: &DatabaseConnection,
+    configured_key: Option<&str>,
+) -> AppResult<SingleUser> {
+    let existing = account::Entity::find()
+        .filter(account::Column::Username.eq(SINGLE_USER_NAME))
+        .one(db)
+        .await?;
+    let account_id = match existing {
+        Some(account) => account.id,
+        None => {
+            account::ActiveModel {
+                username: Set(SINGLE_USER_NAME.to_owned()),
+                password_hash: Set(None),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+            .id
+        }
+    };
+    if let Some(key) = configured_key {
+        store_api_key(db, account_id, "PARLEY_API_KEY", key).await?;
+        return Ok(SingleUser {
+            account_id,
+            new_api_key: None,
+        });
+    }
+    let has_key = api_key::Entity::find()
+        .filter(api_key::Column::AccountId.eq(account_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .order_by_asc(api_key::Column::Id)
+        .one(db)
+        .await?
+        .is_some();
+    let new_api_key = if has_key {
+        None
+    } else {
+        let key = generate_api_key();
+        store_api_key(db, account_id, "generated on first start", &key).await?;
+        Some(key)
+    };
+    Ok(SingleUser {
+        account_id,
+        new_api_key,
+    })
+}

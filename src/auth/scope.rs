@@ -1,0 +1,148 @@
+//! The one place that scopes queries by owner.
+//!
+//! Every owned entity implements [`Owned`]; every read goes through [`Owned::scoped`] and every
+//! write through [`Owned::find_owned`] / [`Owned::delete_owned`], so a query that forgets the owner
+//! cannot be written by accident. Soft-deleted rows are hidden here too.
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select,
+    sea_query::IntoCondition,
+};
+
+use super::Principal;
+use crate::error::{AppError, AppResult};
+use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
+
+pub trait Owned: EntityTrait {
+    /// The name of the resource in error messages ("Character 7 not found").
+    const KIND: &'static str;
+    fn id_column() -> Self::Column;
+    fn owner_column() -> Self::Column;
+    fn id_of(model: &Self::Model) -> i32;
+    /// `deleted_at`, for tables with soft delete.
+    fn deleted_at_column() -> Option<Self::Column> {
+        None
+    }
+
+    /// The rows `principal` may see: its own, not soft-deleted.
+    fn visible_to(principal: Principal) -> Condition {
+        let mut condition = Condition::all().add(Self::owner_column().eq(principal.account_id));
+        if let Some(deleted_at) = Self::deleted_at_column() {
+            condition = condition.add(deleted_at.is_null());
+        }
+        condition
+    }
+
+    /// `SELECT ... WHERE owner_id = $principal [AND deleted_at IS NULL]`.
+    fn scoped(principal: Principal) -> Select<Self> {
+        Self::find().filter(Self::visible_to(principal))
+    }
+
+    /// One row of the principal's, or NOT_FOUND (also when it is someone else's).
+    fn find_owned<C: ConnectionTrait>(
+        db: &C,
+        principal: Principal,
+        id: i32,
+    ) -> impl Future<Output = AppResult<Self::Model>> + Send
+    where
+        Self::Model: Send,
+    {
+        async move {
+            Self::scoped(principal)
+                .filter(Self::id_column().eq(id))
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::not_found(Self::KIND, id))
+        }
+    }
+
+    /// Deletes one row of the principal's, or NOT_FOUND.
+    fn delete_owned<C: ConnectionTrait>(
+        db: &C,
+        principal: Principal,
+        id: i32,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        async move {
+            let result = Self::delete_many()
+                .filter(Self::visible_to(principal))
+                .filter(Self::id_column().eq(id).into_condition())
+                .exec(db)
+                .await?;
+            if result.rows_affected == 0 {
+                return Err(AppError::not_found(Self::KIND, id));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Entities with a `label` that is unique per owner.
+pub trait Labeled: Owned {
+    fn label_column() -> Self::Column;
+
+    /// BAD_USER_INPUT when `label` is taken by another row of the same owner.
+    fn ensure_label_free<C: ConnectionTrait>(
+        db: &C,
+        principal: Principal,
+        label: &str,
+        except_id: Option<i32>,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        async move {
+            if label.trim().is_empty() {
+                return Err(AppError::invalid("label", "label must not be empty"));
+            }
+            let mut query = Self::find()
+                .filter(Self::owner_column().eq(principal.account_id))
+                .filter(Self::label_column().eq(label));
+            if let Some(id) = except_id {
+                query = query.filter(Self::id_column().ne(id));
+            }
+            if query.one(db).await?.is_some() {
+                return Err(AppError::invalid(
+                    "label",
+                    format!("a {} with label `{label}` already exists", Self::KIND),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+macro_rules! owned {
+    ($module:ident, $kind:literal $(, deleted_at = $deleted:ident)?) => {
+        impl Owned for $module::Entity {
+            const KIND: &'static str = $kind;
+            fn id_column() -> Self::Column {
+                $module::Column::Id
+            }
+            fn owner_column() -> Self::Column {
+                $module::Column::OwnerId
+            }
+            fn id_of(model: &$module::Model) -> i32 {
+                model.id
+            }
+            $(fn deleted_at_column() -> Option<Self::Column> {
+                Some($module::Column::$deleted)
+            })?
+        }
+    };
+}
+
+owned!(character, "Character");
+owned!(user_profile, "UserProfile");
+owned!(ai_model, "AiModel");
+owned!(system_prompt, "SystemPrompt");
+owned!(chat_session, "ChatSession", deleted_at = DeletedAt);
+owned!(message, "Message", deleted_at = DeletedAt);
+
+macro_rules! labeled {
+    ($($module:ident),*) => {$(
+        impl Labeled for $module::Entity {
+            fn label_column() -> Self::Column {
+                $module::Column::Label
+            }
+        }
+    )*};
+}
+
+labeled!(character, user_profile, ai_model, system_prompt);

@@ -1,0 +1,139 @@
+//! The one error type. Resolvers, loaders and the auth layer return `AppError`; it becomes a GraphQL
+//! error with `extensions.code`, or an HTTP response with the matching status.
+
+use async_graphql::ErrorExtensions;
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use sea_orm::{DbErr, SqlErr};
+use std::sync::Arc;
+
+/// `Clone`, so one DataLoader failure can be handed to every key of its batch.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AppError {
+    /// The resource does not exist *for this principal*: another owner's row answers the same.
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("forbidden")]
+    Forbidden,
+    /// The request is wrong; `field` names the input field at fault when there is one.
+    #[error("{message}")]
+    BadUserInput {
+        message: String,
+        field: Option<String>,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("rate limit exceeded")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// A server fault. The cause is logged, never sent.
+    #[error("internal server error")]
+    Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    pub fn not_found(what: impl std::fmt::Display, id: impl std::fmt::Display) -> Self {
+        AppError::NotFound(format!("{what} {id}"))
+    }
+
+    pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AppError::Internal(Arc::new(cause))
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::BadUserInput {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    /// The `extensions.code` of this error in GraphQL answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden => "FORBIDDEN",
+            AppError::BadUserInput { .. } => "BAD_USER_INPUT",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn log_if_internal(&self) {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    /// Constraint violations are the client's doing (a race past our own checks); anything else
+    /// is ours.
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::BadUserInput {
+                message: "a row with the same unique value (e.g. label) already exists".into(),
+                field: None,
+            },
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::BadUserInput {
+                message: "the request refers to a row that does not exist or is still in use"
+                    .into(),
+                field: None,
+            },
+            _ => AppError::internal(err),
+        }
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        self.log_if_internal();
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let AppError::BadUserInput {
+                field: Some(field), ..
+            } = self
+            {
+                ext.set("field", field.as_str());
+            }
+            if let AppError::RateLimited { retry_after_secs } = self {
+                ext.set("retryAfter", *retry_after_secs);
+            }
+        })
+    }
+}
+
+/// Outside of GraphQL execution (authentication, limits) an error answers in the GraphQL response
+/// shape, so GraphQL clients read it the same way as any other error.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log_if_internal();
+        let body = serde_json::json!({
+            "errors": [{ "message": self.to_string(), "extensions": { "code": self.code() } }]
+        });
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,218 @@
+//! Per-request DataLoaders. They are created for each request with its Principal, so every batch
+//! is owner-scoped and no cache is shared between owners; a list of N sessions with all their
+//! relations costs a constant number of statements.
+
+use std::{collections::HashMap, marker::PhantomData};
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{ai_model, character, message, system_prompt, user_profile};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Query},
+};
+
+use super::pagination::{PageArgs, Window};
+use crate::{
+    auth::{Owned, Principal},
+    error::AppError,
+};
+
+/// Loader errors are shared between every key of a batch (hence `AppError: Clone`).
+pub type LoadError = AppError;
+
+/// Rows of one owned table by id.
+pub struct ByIdLoader<E> {
+    db: DatabaseConnection,
+    principal: Principal,
+    entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Loader<i32> for ByIdLoader<E>
+where
+    E: Owned,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i32]) -> Result<HashMap<i32, E::Model>, LoadError> {
+        let rows = E::scoped(self.principal)
+            .filter(E::id_column().is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(|row| (E::id_of(&row), row)).collect())
+    }
+}
+
+/// Live (not deleted) messages per chat session.
+pub struct MessageCountLoader {
+    db: DatabaseConnection,
+    principal: Principal,
+}
+
+impl Loader<i32> for MessageCountLoader {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, session_ids: &[i32]) -> Result<HashMap<i32, u64>, LoadError> {
+        let counts: Vec<(i32, i64)> = message::Entity::scoped(self.principal)
+            .select_only()
+            .column(message::Column::ChatSessionId)
+            .column_as(message::Column::Id.count(), "count")
+            .filter(message::Column::ChatSessionId.is_in(session_ids.iter().copied()))
+            .group_by(message::Column::ChatSessionId)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(AppError::from)?;
+        let mut counts: HashMap<i32, u64> = counts
+            .into_iter()
+            .map(|(id, count)| (id, count as u64))
+            .collect();
+        for id in session_ids {
+            counts.entry(*id).or_insert(0);
+        }
+        Ok(counts)
+    }
+}
+
+/// One page of a session's messages, fetched with one extra row to tell whether there is more.
+#[derive(Clone)]
+pub struct MessagePage {
+    pub rows: Vec<message::Model>,
+    pub window: Window,
+}
+
+/// Pages of messages for many sessions at once: one windowed query (ROW_NUMBER per session) for
+/// all the sessions that ask for the same page arguments.
+pub struct MessagePageLoader {
+    db: DatabaseConnection,
+    principal: Principal,
+}
+
+impl Loader<(i32, PageArgs)> for MessagePageLoader {
+    type Value = MessagePage;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(i32, PageArgs)],
+    ) -> Result<HashMap<(i32, PageArgs), MessagePage>, LoadError> {
+        let mut by_args: HashMap<&PageArgs, Vec<i32>> = HashMap::new();
+        for (session_id, args) in keys {
+            by_args.entry(args).or_default().push(*session_id);
+        }
+        let mut pages = HashMap::new();
+        for (args, session_ids) in by_args {
+            let window = args.window()?;
+            let mut rows = self
+                .load_window(&session_ids, &window)
+                .await
+                .map_err(AppError::from)?;
+            for session_id in session_ids {
+                let (mine, rest): (Vec<_>, Vec<_>) = rows
+                    .into_iter()
+                    .partition(|row: &message::Model| row.chat_session_id == session_id);
+                rows = rest;
+                pages.insert(
+                    (session_id, args.clone()),
+                    MessagePage {
+                        rows: mine,
+                        window: window.clone(),
+                    },
+                );
+            }
+        }
+        Ok(pages)
+    }
+}
+
+impl MessagePageLoader {
+    /// Messages are in id (chronological) order; `last` ranks from the newest.
+    async fn load_window(
+        &self,
+        session_ids: &[i32],
+        window: &Window,
+    ) -> Result<Vec<message::Model>, sea_orm::DbErr> {
+        let direction = if window.from_end { "DESC" } else { "ASC" };
+        let mut ranked = message::Entity::scoped(self.principal)
+            .filter(message::Column::ChatSessionId.is_in(session_ids.iter().copied()));
+        if let Some(after) = &window.after {
+            ranked = ranked.filter(message::Column::Id.gt(after.id));
+        }
+        if let Some(before) = &window.before {
+            ranked = ranked.filter(message::Column::Id.lt(before.id));
+        }
+        let ranked = ranked
+            .expr_as(
+                Expr::cust(format!(
+                    "ROW_NUMBER() OVER (PARTITION BY chat_session_id ORDER BY id {direction})"
+                )),
+                "row_rank",
+            )
+            .into_query();
+        let first_rank = window.offset + 1;
+        let last_rank = window.offset + window.limit + 1;
+        let page = Query::select()
+            .column(Asterisk)
+            .from_subquery(ranked, Alias::new("ranked"))
+            .and_where(Expr::col(Alias::new("row_rank")).between(first_rank, last_rank))
+            .order_by(Alias::new("row_rank"), sea_orm::Order::Asc)
+            .to_owned();
+        let statement = self.db.get_database_backend().build(&page);
+        message::Entity::find()
+            .from_raw_sql(statement)
+            .all(&self.db)
+            .await
+    }
+}
+
+/// Every loader of one request.
+pub struct Loaders {
+    pub character: DataLoader<ByIdLoader<character::Entity>>,
+    pub user_profile: DataLoader<ByIdLoader<user_profile::Entity>>,
+    pub ai_model: DataLoader<ByIdLoader<ai_model::Entity>>,
+    pub system_prompt: DataLoader<ByIdLoader<system_prompt::Entity>>,
+    pub message_count: DataLoader<MessageCountLoader>,
+    pub message_page: DataLoader<MessagePageLoader>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection, principal: Principal) -> Self {
+        fn by_id<E>(db: &DatabaseConnection, principal: Principal) -> DataLoader<ByIdLoader<E>>
+        where
+            E: Owned,
+            E::Model: Clone + Send + Sync + 'static,
+        {
+            DataLoader::new(
+                ByIdLoader {
+                    db: db.clone(),
+                    principal,
+                    entity: PhantomData,
+                },
+                tokio::spawn,
+            )
+        }
+        Loaders {
+            character: by_id(db, principal),
+            user_profile: by_id(db, principal),
+            ai_model: by_id(db, principal),
+            system_prompt: by_id(db, principal),
+            message_count: DataLoader::new(
+                MessageCountLoader {
+                    db: db.clone(),
+                    principal,
+                },
+                tokio::spawn,
+            ),
+            message_page: DataLoader::new(
+                MessagePageLoader {
+                    db: db.clone(),
+                    principal,
+                },
+                tokio::spawn,
+            ),
+        }
+    }
+}

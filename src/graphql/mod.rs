@@ -1,0 +1,111 @@
+//! The GraphQL schema: one query root and one mutation root, each merged from per-domain parts.
+
+pub mod loaders;
+mod mutation;
+pub mod pagination;
+mod query;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, EmptySubscription, ErrorExtensions, Response, SDLExportOptions, Schema, ServerError,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest},
+};
+use sea_orm::DatabaseConnection;
+
+use crate::{auth::Principal, error::AppError};
+use loaders::Loaders;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+pub type ParleySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema. `db` is schema-wide data; the Principal and the loaders are added per request
+/// by [`request_data`].
+pub fn build_schema(db: DatabaseConnection) -> ParleySchema {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(db)
+    .extension(ErrorCodes)
+    .finish()
+}
+
+/// The checked-in `schema.graphql`: the SDL of [`build_schema`], sorted so diffs stay readable.
+pub fn sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
+}
+
+/// Attaches what one request's resolvers need: who is asking, and loaders scoped to them.
+pub fn request_data(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    principal: Principal,
+) -> async_graphql::Request {
+    request
+        .data(principal)
+        .data(Arc::new(Loaders::new(db, principal)))
+}
+
+/// What a resolver works with.
+pub(crate) struct RequestScope<'a> {
+    pub db: &'a DatabaseConnection,
+    pub principal: Principal,
+    pub loaders: &'a Arc<Loaders>,
+}
+
+pub(crate) fn request_scope<'a>(ctx: &Context<'a>) -> async_graphql::Result<RequestScope<'a>> {
+    let unauthenticated = || AppError::Unauthenticated("missing credentials".into()).extend();
+    Ok(RequestScope {
+        db: ctx.data::<DatabaseConnection>()?,
+        principal: *ctx.data_opt::<Principal>().ok_or_else(unauthenticated)?,
+        loaders: ctx.data_opt::<Arc<Loaders>>().ok_or_else(unauthenticated)?,
+    })
+}
+
+/// Gives every error an `extensions.code`. Resolver errors carry theirs (from `AppError`); the
+/// ones async-graphql raises itself (syntax, unknown fields, argument types, variable coercion)
+/// are the request's fault and become BAD_USER_INPUT.
+struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        response.errors.iter_mut().for_each(ensure_code);
+        response
+    }
+}
+
+fn ensure_code(error: &mut ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
+    if !has_code {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "BAD_USER_INPUT");
+    }
+}

@@ -1,0 +1,292 @@
+//! Relay connections for every list: `first/after/last/before`, plus `offset`, with `totalCount`.
+//!
+//! Cursors are keyset positions (the sort key and the id), not offsets, so a page deep in a long
+//! list costs what the first page costs, and rows inserted meanwhile do not shift the pages.
+//!
+//! Decisions where Relay leaves room: without `first` or `last` a page has 20 rows; `first` and
+//! `last` are each at most 100; passing both is refused (BAD_USER_INPUT) rather than guessed at;
+//! `offset` skips rows after the cursor (from the end with `last`).
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Object, OutputType,
+    connection::{Connection, Edge},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+
+use crate::{
+    auth::Owned,
+    error::{AppError, AppResult},
+};
+
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// The paging arguments of a connection field, as the client sent them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+    pub offset: Option<i32>,
+}
+
+/// A position in a sorted list: the sort key (when sorting by a timestamp) and the id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: Option<DateTime<Utc>>,
+    pub id: i32,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let raw = match self.key {
+            Some(key) => format!("t:{}:{}", key.timestamp_micros(), self.id),
+            None => format!("i:{}", self.id),
+        };
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// Decodes a cursor this server made; anything else is BAD_USER_INPUT.
+    pub fn decode(field: &str, cursor: &str) -> AppResult<Self> {
+        let invalid = || AppError::invalid(field, format!("`{cursor}` is not a valid cursor"));
+        let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+        let raw = std::str::from_utf8(&raw).map_err(|_| invalid())?;
+        let mut parts = raw.split(':');
+        let cursor = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("i"), Some(id), None, None) => Cursor {
+                key: None,
+                id: id.parse().map_err(|_| invalid())?,
+            },
+            (Some("t"), Some(micros), Some(id), None) => Cursor {
+                key: Some(
+                    DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?)
+                        .ok_or_else(invalid)?,
+                ),
+                id: id.parse().map_err(|_| invalid())?,
+            },
+            _ => return Err(invalid()),
+        };
+        Ok(cursor)
+    }
+}
+
+/// The checked, decoded form of [`PageArgs`].
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub after: Option<Cursor>,
+    pub before: Option<Cursor>,
+    pub limit: u64,
+    pub offset: u64,
+    /// `last`: the page is taken from the end of the list.
+    pub from_end: bool,
+}
+
+impl PageArgs {
+    pub fn window(&self) -> AppResult<Window> {
+        let size = |field: &str, value: i32| {
+            if (0..=MAX_PAGE_SIZE).contains(&value) {
+                Ok(value as u64)
+            } else {
+                Err(AppError::invalid(
+                    field,
+                    format!("{field} must be between 0 and {MAX_PAGE_SIZE}, got {value}"),
+                ))
+            }
+        };
+        let (limit, from_end) = match (self.first, self.last) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::invalid(
+                    "last",
+                    "pass either first or last, not both",
+                ));
+            }
+            (Some(first), None) => (size("first", first)?, false),
+            (None, Some(last)) => (size("last", last)?, true),
+            (None, None) => (DEFAULT_PAGE_SIZE, false),
+        };
+        let offset = match self.offset {
+            Some(offset) if offset < 0 => {
+                return Err(AppError::invalid("offset", "offset must not be negative"));
+            }
+            Some(offset) => offset as u64,
+            None => 0,
+        };
+        Ok(Window {
+            after: self
+                .after
+                .as_deref()
+                .map(|c| Cursor::decode("after", c))
+                .transpose()?,
+            before: self
+                .before
+                .as_deref()
+                .map(|c| Cursor::decode("before", c))
+                .transpose()?,
+            limit,
+            offset,
+            from_end,
+        })
+    }
+}
+
+/// How a list is sorted: by a timestamp column then id, or by id alone.
+pub struct Sort<E: Owned> {
+    pub key: Option<(E::Column, fn(&E::Model) -> DateTime<Utc>)>,
+    pub descending: bool,
+}
+
+impl<E: Owned> Sort<E> {
+    pub fn by_id() -> Self {
+        Sort {
+            key: None,
+            descending: false,
+        }
+    }
+
+    pub fn cursor(&self, model: &E::Model) -> Cursor {
+        Cursor {
+            key: self.key.as_ref().map(|(_, key_of)| key_of(model)),
+            id: E::id_of(model),
+        }
+    }
+
+    /// Rows strictly past `cursor`: later in the list when `later`, else earlier.
+    fn past(&self, cursor: &Cursor, later: bool) -> AppResult<Condition> {
+        // Later in a descending list means smaller values.
+        let greater = later != self.descending;
+        let id = E::id_column();
+        let beyond_id = if greater {
+            id.gt(cursor.id)
+        } else {
+            id.lt(cursor.id)
+        };
+        Ok(match &self.key {
+            None => Condition::all().add(beyond_id),
+            Some((column, _)) => {
+                let key = cursor.key.ok_or_else(|| {
+                    AppError::invalid("after", "the cursor belongs to a list in another order")
+                })?;
+                let beyond_key = if greater {
+                    column.gt(key)
+                } else {
+                    column.lt(key)
+                };
+                Condition::any()
+                    .add(beyond_key)
+                    .add(Condition::all().add(column.eq(key)).add(beyond_id))
+            }
+        })
+    }
+
+    fn order(&self, query: Select<E>, reverse: bool) -> Select<E> {
+        let order = if self.descending != reverse {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        let query = match &self.key {
+            Some((column, _)) => query.order_by(*column, order.clone()),
+            None => query,
+        };
+        query.order_by(E::id_column(), order)
+    }
+}
+
+/// `totalCount`, run only when the client asks for it.
+pub struct TotalCount(Arc<dyn Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync>);
+
+impl TotalCount {
+    /// Counts the rows of `query` (without cursors and limits).
+    pub fn of<E: Owned>(db: DatabaseConnection, query: Select<E>) -> Self
+    where
+        E::Model: Sync,
+    {
+        TotalCount(Arc::new(move || {
+            let db = db.clone();
+            let query = query.clone();
+            Box::pin(async move { Ok(query.count(&db).await?) })
+        }))
+    }
+
+    pub fn deferred(
+        count: impl Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync + 'static,
+    ) -> Self {
+        TotalCount(Arc::new(count))
+    }
+}
+
+#[Object]
+impl TotalCount {
+    /// The number of items in the whole list (all pages), after filters.
+    async fn total_count(&self) -> async_graphql::Result<u64> {
+        use async_graphql::ErrorExtensions;
+        (self.0)().await.map_err(|e| e.extend())
+    }
+}
+
+pub type PageConnection<N> = Connection<String, N, TotalCount>;
+
+/// Builds a connection from rows fetched with `limit + 1` (the extra row says there is more).
+pub fn assemble<M, N: OutputType>(
+    mut rows: Vec<M>,
+    window: &Window,
+    cursor_of: impl Fn(&M) -> Cursor,
+    total: TotalCount,
+) -> PageConnection<N>
+where
+    N: From<M>,
+{
+    let has_more = rows.len() as u64 > window.limit;
+    rows.truncate(window.limit as usize);
+    let (has_previous, has_next) = if window.from_end {
+        rows.reverse();
+        (has_more, window.before.is_some() || window.offset > 0)
+    } else {
+        (window.after.is_some() || window.offset > 0, has_more)
+    };
+    let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
+    connection.edges = rows
+        .into_iter()
+        .map(|row| Edge::new(cursor_of(&row).encode(), N::from(row)))
+        .collect();
+    connection
+}
+
+/// One page of `base` (already scoped and filtered) in `sort` order.
+pub async fn paginate<E, N>(
+    db: &DatabaseConnection,
+    base: Select<E>,
+    sort: Sort<E>,
+    args: &PageArgs,
+) -> AppResult<PageConnection<N>>
+where
+    E: Owned,
+    E::Model: Send + Sync,
+    N: From<E::Model> + OutputType,
+{
+    let window = args.window()?;
+    let mut query = base.clone();
+    if let Some(after) = &window.after {
+        query = query.filter(sort.past(after, true)?);
+    }
+    if let Some(before) = &window.before {
+        query = query.filter(sort.past(before, false)?);
+    }
+    let rows = sort
+        .order(query, window.from_end)
+        .offset(window.offset)
+        .limit(window.limit + 1)
+        .all(db)
+        .await?;
+    let total = TotalCount::of(db.clone(), base);
+    Ok(assemble(rows, &window, |row| sort.cursor(row), total))
+}

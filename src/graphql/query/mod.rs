@@ -1,0 +1,286 @@
+//! Queries, one part per domain, merged into `QueryRoot`.
+
+use async_graphql::{Context, ErrorExtensions, MergedObject, Object, Result};
+use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
+use sea_orm::{ColumnTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::{
+    pagination::{PageArgs, PageConnection, Sort, paginate},
+    request_scope,
+    types::{
+        AiModel, Character, ChatSession, ChatSessionField, ChatSessionFilter, ChatSessionOrder,
+        Message, SortDirection, SystemPrompt, UserProfile,
+    },
+};
+use crate::{
+    auth::Owned,
+    error::{AppError, AppResult},
+};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    CharacterQuery,
+    UserProfileQuery,
+    AiModelQuery,
+    SystemPromptQuery,
+    ChatSessionQuery,
+    MessageQuery,
+);
+
+/// One owned row as a GraphQL node; NOT_FOUND (with `null`) when the principal has no such row.
+async fn one<E, N>(ctx: &Context<'_>, id: i32) -> Result<Option<N>>
+where
+    E: Owned,
+    E::Model: Send + Sync,
+    N: From<E::Model>,
+{
+    let scope = request_scope(ctx)?;
+    let found: AppResult<E::Model> = E::find_owned(scope.db, scope.principal, id).await;
+    found.map(|row| Some(N::from(row))).map_err(|e| e.extend())
+}
+
+/// All of the principal's rows of `E`, newest id last.
+async fn all<E, N>(ctx: &Context<'_>, args: PageArgs) -> Result<PageConnection<N>>
+where
+    E: Owned,
+    E::Model: Send + Sync,
+    N: From<E::Model> + async_graphql::OutputType,
+{
+    let scope = request_scope(ctx)?;
+    paginate(scope.db, E::scoped(scope.principal), Sort::by_id(), &args)
+        .await
+        .map_err(|e| e.extend())
+}
+
+#[derive(Default)]
+pub struct CharacterQuery;
+
+#[Object]
+impl CharacterQuery {
+    async fn character(&self, ctx: &Context<'_>, id: i32) -> Result<Option<Character>> {
+        one::<character::Entity, _>(ctx, id).await
+    }
+
+    async fn characters(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        offset: Option<i32>,
+    ) -> Result<PageConnection<Character>> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        all::<character::Entity, _>(ctx, args).await
+    }
+}
+
+#[derive(Default)]
+pub struct UserProfileQuery;
+
+#[Object]
+impl UserProfileQuery {
+    async fn user_profile(&self, ctx: &Context<'_>, id: i32) -> Result<Option<UserProfile>> {
+        one::<user_profile::Entity, _>(ctx, id).await
+    }
+
+    async fn user_profiles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        offset: Option<i32>,
+    ) -> Result<PageConnection<UserProfile>> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        all::<user_profile::Entity, _>(ctx, args).await
+    }
+}
+
+#[derive(Default)]
+pub struct AiModelQuery;
+
+#[Object]
+impl AiModelQuery {
+    async fn ai_model(&self, ctx: &Context<'_>, id: i32) -> Result<Option<AiModel>> {
+        one::<ai_model::Entity, _>(ctx, id).await
+    }
+
+    async fn ai_models(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        offset: Option<i32>,
+    ) -> Result<PageConnection<AiModel>> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        all::<ai_model::Entity, _>(ctx, args).await
+    }
+}
+
+#[derive(Default)]
+pub struct SystemPromptQuery;
+
+#[Object]
+impl SystemPromptQuery {
+    async fn system_prompt(&self, ctx: &Context<'_>, id: i32) -> Result<Option<SystemPrompt>> {
+        one::<system_prompt::Entity, _>(ctx, id).await
+    }
+
+    async fn system_prompts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        offset: Option<i32>,
+    ) -> Result<PageConnection<SystemPrompt>> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        all::<system_prompt::Entity, _>(ctx, args).await
+    }
+}
+
+#[derive(Default)]
+pub struct ChatSessionQuery;
+
+#[Object]
+impl ChatSessionQuery {
+    /// One session, by `id` or by `uuid` (exactly one of them).
+    async fn chat_session(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<i32>,
+        uuid: Option<Uuid>,
+    ) -> Result<Option<ChatSession>> {
+        let scope = request_scope(ctx)?;
+        let found = match (id, uuid) {
+            (Some(id), None) => {
+                chat_session::Entity::find_owned(scope.db, scope.principal, id).await
+            }
+            (None, Some(uuid)) => chat_session::Entity::scoped(scope.principal)
+                .filter(chat_session::Column::Uuid.eq(uuid))
+                .one(scope.db)
+                .await
+                .map_err(AppError::from)
+                .and_then(|row| row.ok_or_else(|| AppError::not_found("ChatSession", uuid))),
+            _ => Err(AppError::invalid("id", "pass exactly one of id and uuid")),
+        };
+        found
+            .map(|row| Some(ChatSession(row)))
+            .map_err(|e| e.extend())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn chat_sessions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChatSessionFilter>,
+        order_by: Option<ChatSessionOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        offset: Option<i32>,
+    ) -> Result<PageConnection<ChatSession>> {
+        use chat_session::{Column, Entity};
+        let scope = request_scope(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let mut query = Entity::scoped(scope.principal);
+        if let Some(id) = filter.character_id {
+            query = query.filter(Column::CharacterId.eq(id));
+        }
+        if let Some(id) = filter.user_profile_id {
+            query = query.filter(Column::UserProfileId.eq(id));
+        }
+        if let Some(id) = filter.ai_model_id {
+            query = query.filter(Column::AiModelId.eq(id));
+        }
+        let order = order_by.unwrap_or_default();
+        let sort = Sort::<Entity> {
+            key: match order.field {
+                ChatSessionField::Id => None,
+                ChatSessionField::StartTime => Some((Column::StartTime, |m| m.start_time)),
+                ChatSessionField::UpdatedAt => Some((Column::UpdatedAt, |m| m.updated_at)),
+            },
+            descending: order.direction == SortDirection::Desc,
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        paginate(scope.db, query, sort, &args)
+            .await
+            .map_err(|e| e.extend())
+    }
+}
+
+#[derive(Default)]
+pub struct MessageQuery;
+
+#[Object]
+impl MessageQuery {
+    async fn message(&self, ctx: &Context<'_>, id: i32) -> Result<Option<Message>> {
+        one::<message::Entity, _>(ctx, id).await
+    }
+
+    /// The messages of one session, oldest first; `last: n` gives the newest n.
+    #[allow(clippy::too_many_arguments)]
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        chat_session_id: i32,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        offset: Option<i32>,
+    ) -> Result<PageConnection<Message>> {
+        let scope = request_scope(ctx)?;
+        let page = async {
+            chat_session::Entity::find_owned(scope.db, scope.principal, chat_session_id).await?;
+            let query = message::Entity::scoped(scope.principal)
+                .filter(message::Column::ChatSessionId.eq(chat_session_id));
+            let args = PageArgs {
+                first,
+                after,
+                last,
+                before,
+                offset,
+            };
+            paginate(scope.db, query, Sort::by_id(), &args).await
+        };
+        page.await.map_err(|e| e.extend())
+    }
+}

@@ -1,0 +1,86 @@
+use async_graphql::{Json, Object};
+use chrono::{DateTime, Utc};
+use entity::character;
+
+/// An AI character, with the fields of the community character-card format (V2/V3).
+pub struct Character(pub character::Model);
+super::wraps!(Character, character::Model);
+
+/// A JSON array of strings as stored; anything else reads as empty.
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[Object]
+impl Character {
+    async fn id(&self) -> i32 {
+        self.0.id
+    }
+    /// Unique per owner.
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn avatar_image(&self) -> Option<&str> {
+        self.0.avatar_image.as_deref()
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn personality(&self) -> Option<&str> {
+        self.0.personality.as_deref()
+    }
+    async fn scenario(&self) -> Option<&str> {
+        self.0.scenario.as_deref()
+    }
+    /// The card's `first_mes`: the character's opening line.
+    async fn first_message(&self) -> Option<&str> {
+        self.0.first_message.as_deref()
+    }
+    async fn alternate_greetings(&self) -> Vec<String> {
+        strings(&self.0.alternate_greetings)
+    }
+    /// The card's `mes_example`.
+    async fn message_example(&self) -> Option<&str> {
+        self.0.message_example.as_deref()
+    }
+    async fn creator_notes(&self) -> Option<&str> {
+        self.0.creator_notes.as_deref()
+    }
+    /// The card's own system prompt (distinct from the SystemPrompt a session uses).
+    async fn system_prompt(&self) -> Option<&str> {
+        self.0.system_prompt.as_deref()
+    }
+    async fn post_history_instructions(&self) -> Option<&str> {
+        self.0.post_history_instructions.as_deref()
+    }
+    async fn tags(&self) -> Vec<String> {
+        strings(&self.0.tags)
+    }
+    async fn creator(&self) -> Option<&str> {
+        self.0.creator.as_deref()
+    }
+    async fn character_version(&self) -> Option<&str> {
+        self.0.character_version.as_deref()
+    }
+    /// Card extensions, kept as they came.
+    async fn extensions(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.extensions)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

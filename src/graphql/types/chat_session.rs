@@ -1,0 +1,200 @@
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::chat_session;
+use uuid::Uuid;
+
+use super::{AiModel, Character, Message, SystemPrompt, UserProfile};
+use crate::{
+    error::AppError,
+    graphql::{
+        loaders::Loaders,
+        pagination::{Cursor, PageArgs, PageConnection, TotalCount, assemble},
+        request_scope,
+    },
+};
+
+/// A conversation between one of the user's profiles and a character.
+pub struct ChatSession(pub chat_session::Model);
+super::wraps!(ChatSession, chat_session::Model);
+
+/// Narrows `chatSessions` to the sessions that use all of the given ids.
+#[derive(InputObject, Default)]
+pub struct ChatSessionFilter {
+    pub character_id: Option<i32>,
+    pub user_profile_id: Option<i32>,
+    pub ai_model_id: Option<i32>,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum ChatSessionField {
+    #[default]
+    Id,
+    StartTime,
+    UpdatedAt,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// The order of `chatSessions`; ties are broken by id in the same direction.
+#[derive(InputObject, Default)]
+pub struct ChatSessionOrder {
+    #[graphql(default)]
+    pub field: ChatSessionField,
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+#[Object]
+impl ChatSession {
+    /// The integer id (surface A's `chat_session_id`).
+    async fn id(&self) -> i32 {
+        self.0.id
+    }
+    /// The stable public id (surface B's `chat_id`).
+    async fn uuid(&self) -> Uuid {
+        self.0.uuid
+    }
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    async fn character_id(&self) -> i32 {
+        self.0.character_id
+    }
+    async fn user_profile_id(&self) -> Option<i32> {
+        self.0.user_profile_id
+    }
+    async fn ai_model_id(&self) -> Option<i32> {
+        self.0.ai_model_id
+    }
+    async fn system_prompt_id(&self) -> Option<i32> {
+        self.0.system_prompt_id
+    }
+    async fn pre_prompt(&self) -> Option<&str> {
+        self.0.pre_prompt.as_deref()
+    }
+    async fn pre_prompt_enabled(&self) -> bool {
+        self.0.pre_prompt_enabled
+    }
+    async fn post_prompt(&self) -> Option<&str> {
+        self.0.post_prompt.as_deref()
+    }
+    async fn post_prompt_enabled(&self) -> bool {
+        self.0.post_prompt_enabled
+    }
+    /// 1 to 5 stars.
+    async fn rating(&self) -> Option<i32> {
+        self.0.rating
+    }
+    async fn start_time(&self) -> DateTime<Utc> {
+        self.0.start_time
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Adds one on every update (optimistic locking).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn character(&self, ctx: &Context<'_>) -> Result<Character> {
+        let id = self.0.character_id;
+        request_scope(ctx)?
+            .loaders
+            .character
+            .load_one(id)
+            .await
+            .map_err(|e| e.extend())?
+            .map(Character)
+            .ok_or_else(|| AppError::not_found("Character", id).extend())
+    }
+
+    async fn user_profile(&self, ctx: &Context<'_>) -> Result<Option<UserProfile>> {
+        let Some(id) = self.0.user_profile_id else {
+            return Ok(None);
+        };
+        let loaders = &request_scope(ctx)?.loaders;
+        let found = loaders.user_profile.load_one(id).await;
+        Ok(found.map_err(|e| e.extend())?.map(UserProfile))
+    }
+
+    async fn ai_model(&self, ctx: &Context<'_>) -> Result<Option<AiModel>> {
+        let Some(id) = self.0.ai_model_id else {
+            return Ok(None);
+        };
+        let loaders = &request_scope(ctx)?.loaders;
+        let found = loaders.ai_model.load_one(id).await;
+        Ok(found.map_err(|e| e.extend())?.map(AiModel))
+    }
+
+    async fn system_prompt(&self, ctx: &Context<'_>) -> Result<Option<SystemPrompt>> {
+        let Some(id) = self.0.system_prompt_id else {
+            return Ok(None);
+        };
+        let loaders = &request_scope(ctx)?.loaders;
+        let found = loaders.system_prompt.load_one(id).await;
+        Ok(found.map_err(|e| e.extend())?.map(SystemPrompt))
+    }
+
+    /// The number of messages in the session.
+    async fn message_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let loaders = &request_scope(ctx)?.loaders;
+        message_count(loaders, self.0.id)
+            .await
+            .map_err(|e| e.extend())
+    }
+
+    /// The session's messages, oldest first; `last: n` gives the newest n.
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        offset: Option<i32>,
+    ) -> Result<PageConnection<Message>> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        let loaders = request_scope(ctx)?.loaders.clone();
+        let session_id = self.0.id;
+        let page = loaders
+            .message_page
+            .load_one((session_id, args))
+            .await
+            .map_err(|e| e.extend())?
+            .ok_or_else(|| AppError::not_found("ChatSession", session_id).extend())?;
+        let total = TotalCount::deferred(move || {
+            let loaders = loaders.clone();
+            Box::pin(async move { message_count(&loaders, session_id).await })
+        });
+        Ok(assemble(
+            page.rows,
+            &page.window,
+            |row| Cursor {
+                key: None,
+                id: row.id,
+            },
+            total,
+        ))
+    }
+}
+
+async fn message_count(loaders: &Arc<Loaders>, session_id: i32) -> Result<u64, AppError> {
+    Ok(loaders
+        .message_count
+        .load_one(session_id)
+        .await?
+        .unwrap_or(0))
+}

@@ -1,0 +1,29 @@
+//! GraphQL object types. Each wraps its SeaORM model; fields are the camelCase of the columns.
+
+mod ai_model;
+mod character;
+mod chat_session;
+mod message;
+mod system_prompt;
+mod user_profile;
+
+pub use ai_model::AiModel;
+pub use character::Character;
+pub use chat_session::{
+    ChatSession, ChatSessionField, ChatSessionFilter, ChatSessionOrder, SortDirection,
+};
+pub use message::{Message, MessageRole};
+pub use system_prompt::SystemPrompt;
+pub use user_profile::UserProfile;
+
+/// `From<Model>` for a newtype wrapper, so pagination can build nodes generically.
+macro_rules! wraps {
+    ($type:ident, $model:path) => {
+        impl From<$model> for $type {
+            fn from(model: $model) -> Self {
+                $type(model)
+            }
+        }
+    };
+}
+pub(crate) use wraps;

@@ -1,0 +1,26 @@
+use async_graphql::Object;
+use chrono::{DateTime, Utc};
+use entity::system_prompt;
+
+pub struct SystemPrompt(pub system_prompt::Model);
+super::wraps!(SystemPrompt, system_prompt::Model);
+
+#[Object]
+impl SystemPrompt {
+    async fn id(&self) -> i32 {
+        self.0.id
+    }
+    /// Unique per owner.
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+    async fn content(&self) -> &str {
+        &self.0.content
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,113 @@
+//! Parley: a GraphQL gateway, with REST compatibility, for character chat sessions.
+//!
+//! [`build`] turns a [`Config`] into a ready [`App`] (database connected and migrated, schema
+//! built, router assembled); `main.rs` and the tests both start Parley through it.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod metrics;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, header},
+    middleware,
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use sea_orm::DatabaseConnection;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+use error::AppError;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub schema: graphql::ParleySchema,
+    pub api_keys: auth::ApiKeys,
+    pub metrics: metrics::Metrics,
+}
+
+/// A ready-to-serve Parley.
+pub struct App {
+    pub router: Router,
+    pub state: AppState,
+    /// The single-user account, and its API key when one was generated just now.
+    pub single_user: auth::api_key::SingleUser,
+}
+
+/// Connects to the database (migrating it), makes sure the single-user account has a key, and
+/// assembles the router.
+pub async fn build(config: &Config) -> anyhow::Result<App> {
+    let metrics = metrics::Metrics::new();
+    let db = db::connect(&config.database_url, config.db_max_connections, &metrics).await?;
+    let single_user = auth::bootstrap_single_user(&db, config.api_key.as_deref()).await?;
+    let state = AppState {
+        schema: graphql::build_schema(db.clone()),
+        api_keys: auth::ApiKeys::new(db.clone()),
+        db,
+        metrics,
+    };
+    Ok(App {
+        router: router(state.clone()),
+        state,
+        single_user,
+    })
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql_handler))
+        .route("/metrics", get(metrics_handler))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track_http,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `POST /graphql`: authenticate, then execute with the caller's Principal and fresh loaders.
+async fn graphql_handler(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let principal = match state.api_keys.authenticate(&headers).await {
+        Ok(principal) => principal,
+        Err(err) => return err.into_response(),
+    };
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(rejection) => {
+            return AppError::BadUserInput {
+                message: format!("the request is not a GraphQL request: {}", rejection.0),
+                field: None,
+            }
+            .into_response();
+        }
+    };
+    let request = graphql::request_data(request, &state.db, principal);
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+/// `GET /graphql`: the GraphiQL IDE. Add your key under Headers: `{"X-API-KEY": "..."}`.
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics_handler(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,112 @@
+//! The `parley` command: `serve` (the default), `migrate`, `schema`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use parley::{Config, metrics::Metrics};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "A GraphQL gateway, with REST compatibility, for character chat sessions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve GraphQL on PARLEY_BIND (default 127.0.0.1:8000). The default command.
+    Serve,
+    /// Apply pending database migrations and exit (serve applies them too).
+    Migrate,
+    /// Print the GraphQL schema (SDL), as checked in at schema.graphql.
+    Schema,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Schema = command {
+        print!("{}", parley::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        Command::Migrate => migrate(&config).await,
+        _ => serve(&config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let app = parley::build(config).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (PARLEY_BIND): {e}", config.bind))?;
+    let address = listener.local_addr()?;
+    println!("Parley listening on http://{address}");
+    println!("GraphiQL: http://{address}/graphql");
+    match (&app.single_user.new_api_key, &config.api_key) {
+        (Some(key), _) => {
+            println!("API key (shown once, it is stored hashed): {key}");
+        }
+        (None, Some(_)) => println!("API key: the one in PARLEY_API_KEY"),
+        (None, None) => println!("API key: the one printed at first start"),
+    }
+    println!("Send it as the X-API-KEY header.");
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    app.state.db.close().await?;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

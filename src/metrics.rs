@@ -1,0 +1,127 @@
+//! Prometheus metrics, one registry per app (so tests running several apps in one process each see
+//! their own figures). Rendered at `GET /metrics`.
+
+use std::time::Instant;
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    middleware::Next,
+    response::Response,
+};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Every SQL statement executed, counted through SeaORM's metric callback.
+    pub db_statements: IntCounterVec,
+    pub db_statement_seconds: HistogramVec,
+    pub http_requests: IntCounterVec,
+    pub http_request_seconds: HistogramVec,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let db_statements = IntCounterVec::new(
+            Opts::new(
+                "parley_db_statements_total",
+                "SQL statements executed, by outcome",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let db_statement_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "parley_db_statement_duration_seconds",
+                "SQL statement latency",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+            ]),
+            &[],
+        )
+        .expect("valid metric");
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "parley_http_requests_total",
+                "HTTP requests, by method, route and status",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let http_request_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "parley_http_request_duration_seconds",
+                "HTTP request latency, by method and route",
+            ),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        for collector in [
+            Box::new(db_statements.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(db_statement_seconds.clone()),
+            Box::new(http_requests.clone()),
+            Box::new(http_request_seconds.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("metric registered once");
+        }
+        Metrics {
+            registry,
+            db_statements,
+            db_statement_seconds,
+            http_requests,
+            http_request_seconds,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .expect("text encoding of metrics cannot fail");
+        String::from_utf8(buffer).expect("metrics are UTF-8")
+    }
+
+    /// Called by SeaORM for every statement.
+    pub fn observe_statement(&self, info: &sea_orm::metric::Info<'_>) {
+        let outcome = if info.failed { "error" } else { "ok" };
+        self.db_statements.with_label_values(&[outcome]).inc();
+        self.db_statement_seconds
+            .with_label_values(&[] as &[&str])
+            .observe(info.elapsed.as_secs_f64());
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Middleware: counts and times every request by its route template (not its raw path, which
+/// would make one series per id).
+pub async fn track_http(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics
+        .http_request_seconds
+        .with_label_values(&[&method, &route])
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .http_requests
+        .with_label_values(&[&method, &route, response.status().as_str()])
+        .inc();
+    response
+}
