@@ -272,7 +272,7 @@ async fn create_index(
     columns: &[&str],
     unique: bool,
 ) -> Result<(), DbErr> {
-    let name = format!("idx_{}_{}", table.to_string(), columns.join("_"));
+    let name = format!("idx_{}_{}", table, columns.join("_"));
     let mut index = Index::create();
     index.name(&name).table(table).if_not_exists();
     for column in columns {
@@ -306,6 +306,8 @@ enum ApiKey {
     RevokedAt,
 }
 
+// Column names follow the character-card fields, one of which is `character_version`.
+#[allow(clippy::enum_variant_names)]
 #[derive(DeriveIden)]
 enum Character {
     Table,

@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, marker::PhantomData};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{ai_model, character, message, system_prompt, user_profile};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
@@ -168,30 +168,35 @@ impl MessagePageLoader {
     }
 }
 
-/// Every loader of one request.
+/// Every loader of one request. The by-id and count loaders cache for the request's lifetime,
+/// so a list can prefetch what its rows will ask for (see `ChatSession::prefetch`).
 pub struct Loaders {
-    pub character: DataLoader<ByIdLoader<character::Entity>>,
-    pub user_profile: DataLoader<ByIdLoader<user_profile::Entity>>,
-    pub ai_model: DataLoader<ByIdLoader<ai_model::Entity>>,
-    pub system_prompt: DataLoader<ByIdLoader<system_prompt::Entity>>,
-    pub message_count: DataLoader<MessageCountLoader>,
+    pub character: DataLoader<ByIdLoader<character::Entity>, HashMapCache>,
+    pub user_profile: DataLoader<ByIdLoader<user_profile::Entity>, HashMapCache>,
+    pub ai_model: DataLoader<ByIdLoader<ai_model::Entity>, HashMapCache>,
+    pub system_prompt: DataLoader<ByIdLoader<system_prompt::Entity>, HashMapCache>,
+    pub message_count: DataLoader<MessageCountLoader, HashMapCache>,
     pub message_page: DataLoader<MessagePageLoader>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection, principal: Principal) -> Self {
-        fn by_id<E>(db: &DatabaseConnection, principal: Principal) -> DataLoader<ByIdLoader<E>>
+        fn by_id<E>(
+            db: &DatabaseConnection,
+            principal: Principal,
+        ) -> DataLoader<ByIdLoader<E>, HashMapCache>
         where
             E: Owned,
             E::Model: Clone + Send + Sync + 'static,
         {
-            DataLoader::new(
+            DataLoader::with_cache(
                 ByIdLoader {
                     db: db.clone(),
                     principal,
                     entity: PhantomData,
                 },
                 tokio::spawn,
+                HashMapCache::default(),
             )
         }
         Loaders {
@@ -199,12 +204,13 @@ impl Loaders {
             user_profile: by_id(db, principal),
             ai_model: by_id(db, principal),
             system_prompt: by_id(db, principal),
-            message_count: DataLoader::new(
+            message_count: DataLoader::with_cache(
                 MessageCountLoader {
                     db: db.clone(),
                     principal,
                 },
                 tokio::spawn,
+                HashMapCache::default(),
             ),
             message_page: DataLoader::new(
                 MessagePageLoader {

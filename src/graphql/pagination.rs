@@ -138,9 +138,15 @@ impl PageArgs {
     }
 }
 
+/// A timestamp column to sort by, and how to read it off a row (for the row's cursor).
+pub type SortKey<E> = (
+    <E as sea_orm::EntityTrait>::Column,
+    fn(&<E as sea_orm::EntityTrait>::Model) -> DateTime<Utc>,
+);
+
 /// How a list is sorted: by a timestamp column then id, or by id alone.
 pub struct Sort<E: Owned> {
-    pub key: Option<(E::Column, fn(&E::Model) -> DateTime<Utc>)>,
+    pub key: Option<SortKey<E>>,
     pub descending: bool,
 }
 
@@ -236,14 +242,14 @@ impl TotalCount {
 pub type PageConnection<N> = Connection<String, N, TotalCount>;
 
 /// Builds a connection from rows fetched with `limit + 1` (the extra row says there is more).
-pub fn assemble<M, N: OutputType>(
+pub fn assemble<M, N>(
     mut rows: Vec<M>,
     window: &Window,
     cursor_of: impl Fn(&M) -> Cursor,
     total: TotalCount,
 ) -> PageConnection<N>
 where
-    N: From<M>,
+    N: From<M> + OutputType,
 {
     let has_more = rows.len() as u64 > window.limit;
     rows.truncate(window.limit as usize);

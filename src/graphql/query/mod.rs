@@ -240,9 +240,12 @@ impl ChatSessionQuery {
             before,
             offset,
         };
-        paginate(scope.db, query, sort, &args)
+        let page: PageConnection<ChatSession> = paginate(scope.db, query, sort, &args)
             .await
-            .map_err(|e| e.extend())
+            .map_err(|e| e.extend())?;
+        let rows: Vec<_> = page.edges.iter().map(|edge| &edge.node.0).collect();
+        ChatSession::prefetch(ctx, &rows).await?;
+        Ok(page)
     }
 }
 

@@ -51,6 +51,75 @@ pub struct ChatSessionOrder {
     pub direction: SortDirection,
 }
 
+impl ChatSession {
+    /// Loads, in one batch each, the relations that the rows of a session list will ask for.
+    ///
+    /// The DataLoaders would batch them anyway, but only the keys that arrive within one batch
+    /// window: a long list resolves its rows in several polls (futures yield every 32), so on a
+    /// busy machine a late row could start a second batch. Asking up front, from the look-ahead
+    /// of the selection, makes the statement count independent of timing and of the list length;
+    /// the rows then answer from the request's loader cache.
+    pub async fn prefetch(ctx: &Context<'_>, sessions: &[&chat_session::Model]) -> Result<()> {
+        let look = ctx.look_ahead();
+        let node_selections = [look.field("nodes"), look.field("edges").field("node")];
+        let wants = |field: &str| {
+            node_selections
+                .iter()
+                .any(|node| node.field(field).exists())
+        };
+        let wants_count = wants("messageCount")
+            || node_selections
+                .iter()
+                .any(|node| node.field("messages").field("totalCount").exists());
+        let ids = |id_of: fn(&chat_session::Model) -> Option<i32>| -> Vec<i32> {
+            sessions.iter().filter_map(|s| id_of(s)).collect()
+        };
+        let loaders = &request_scope(ctx)?.loaders;
+        let prefetched = futures::try_join!(
+            async {
+                if wants("character") {
+                    loaders
+                        .character
+                        .load_many(ids(|s| Some(s.character_id)))
+                        .await?;
+                }
+                Ok::<_, AppError>(())
+            },
+            async {
+                if wants("userProfile") {
+                    loaders
+                        .user_profile
+                        .load_many(ids(|s| s.user_profile_id))
+                        .await?;
+                }
+                Ok(())
+            },
+            async {
+                if wants("aiModel") {
+                    loaders.ai_model.load_many(ids(|s| s.ai_model_id)).await?;
+                }
+                Ok(())
+            },
+            async {
+                if wants("systemPrompt") {
+                    loaders
+                        .system_prompt
+                        .load_many(ids(|s| s.system_prompt_id))
+                        .await?;
+                }
+                Ok(())
+            },
+            async {
+                if wants_count {
+                    loaders.message_count.load_many(ids(|s| Some(s.id))).await?;
+                }
+                Ok(())
+            },
+        );
+        prefetched.map(|_| ()).map_err(|e| e.extend())
+    }
+}
+
 #[Object]
 impl ChatSession {
     /// The integer id (surface A's `chat_session_id`).

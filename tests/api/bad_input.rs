@@ -1,0 +1,201 @@
+//! Bad input gets its specific error code, never a 500 (the helpers fail any 500).
+
+use serde_json::json;
+
+use crate::helpers::{error_code, seed_references, spawn_app};
+
+#[tokio::test]
+async fn each_kind_of_bad_input_has_its_code() {
+    let app = spawn_app().await;
+    let (character, ..) = seed_references(&app, "a").await;
+
+    let cases = [
+        // wrong types, inline and through variables
+        (
+            "{ character(id: \"abc\") { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "query($id: Int!) { character(id: $id) { id } }",
+            json!({ "id": "abc" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "mutation { createCharacter(input: {label: 5, name: \"x\"}) { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        ("{ characters { nope } }", json!({}), "BAD_USER_INPUT"),
+        ("{ characters { ", json!({}), "BAD_USER_INPUT"),
+        // unknown ids
+        (
+            "mutation { createChatSession(input: {characterId: 999999}) { id } }",
+            json!({}),
+            "NOT_FOUND",
+        ),
+        ("{ chatSession(id: 999999) { id } }", json!({}), "NOT_FOUND"),
+        (
+            "mutation { createMessage(input: {chatSessionId: 999999, content: \"x\"}) { id } }",
+            json!({}),
+            "NOT_FOUND",
+        ),
+        // page sizes and cursors
+        (
+            "{ characters(first: 1000) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ characters(last: 101) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ characters(first: -1) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ characters(offset: -5) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ characters(first: 1, last: 1) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ characters(after: \"not-a-cursor\") { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        ("{ chatSession { id } }", json!({}), "BAD_USER_INPUT"),
+        // duplicate labels
+        (
+            "mutation { createCharacter(input: {label: \"character-a\", name: \"Dup\"}) { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "mutation { createUserProfile(input: {label: \"profile-a\", name: \"Dup\"}) { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "mutation { createAiModel(input: {label: \"model-a\"}) { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "mutation { createSystemPrompt(input: {label: \"prompt-a\", content: \"x\"}) { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        // other rules
+        (
+            "mutation { createCharacter(input: {label: \"  \", name: \"x\"}) { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "mutation { createAiModel(input: {label: \"hot\", temperature: 9.5}) { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+    ];
+    for (query, variables, code) in cases {
+        let body = app.graphql(query, variables).await;
+        assert_eq!(error_code(&body), code, "{query}: {body}");
+    }
+
+    let session_rules = [
+        json!({ "characterId": character, "prePromptEnabled": true }),
+        json!({ "characterId": character, "prePromptEnabled": true, "prePrompt": "   " }),
+        json!({ "characterId": character, "postPromptEnabled": true }),
+        json!({ "characterId": character, "rating": 0 }),
+        json!({ "characterId": character, "rating": 6 }),
+    ];
+    for input in session_rules {
+        let body = app
+            .graphql(
+                "mutation($input: CreateChatSessionInput!) { createChatSession(input: $input) { id } }",
+                json!({ "input": input }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{input}: {body}");
+    }
+
+    // An update is checked against the session as it will be: enabling the pre-prompt of a
+    // session that has none is refused, and nothing changes.
+    let session = app
+        .data(
+            "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
+            json!({ "c": character }),
+        )
+        .await["createChatSession"]["id"]
+        .as_i64()
+        .unwrap();
+    let body = app
+        .graphql(
+            "mutation($id: Int!) { updateChatSession(id: $id, input: {prePromptEnabled: true}) { id } }",
+            json!({ "id": session }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "pre_prompt");
+    let unchanged = app
+        .data(
+            "query($id: Int!) { chatSession(id: $id) { prePromptEnabled version } }",
+            json!({ "id": session }),
+        )
+        .await;
+    assert_eq!(
+        unchanged["chatSession"],
+        json!({"prePromptEnabled": false, "version": 1})
+    );
+
+    // Renaming onto another row's label is refused too.
+    let other = app
+        .data(
+            "mutation { createCharacter(input: {label: \"other\", name: \"O\"}) { id } }",
+            json!({}),
+        )
+        .await["createCharacter"]["id"]
+        .as_i64()
+        .unwrap();
+    let body = app
+        .graphql(
+            "mutation($id: Int!) { updateCharacter(id: $id, input: {label: \"character-a\"}) { id } }",
+            json!({ "id": other }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+}
+
+/// A body that is not JSON, or a batch (not supported), is a 400; a JSON body without a usable
+/// `query` is a GraphQL request error (BAD_USER_INPUT).
+#[tokio::test]
+async fn a_body_that_is_not_graphql_is_refused() {
+    let app = spawn_app().await;
+    for (body, status) in [
+        ("{not json", 400),
+        ("[{\"query\": \"{ characters { totalCount } }\"}]", 400),
+        ("[]", 200),
+        ("{\"variables\": {}}", 200),
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("X-API-KEY", &app.api_key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        let json: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error_code(&json), "BAD_USER_INPUT", "{body}");
+    }
+}

@@ -1,0 +1,133 @@
+//! Nested relations go through per-request DataLoaders: the statement count of a list does not
+//! grow with its length.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, seed_references, spawn_app};
+
+const SESSIONS_WITH_RELATIONS: &str = r#"query($n: Int!) {
+    chatSessions(first: $n) { nodes {
+        id title
+        character { id name avatarImage }
+        userProfile { id name }
+        aiModel { id label }
+        systemPrompt { id content }
+        messageCount
+    } }
+}"#;
+
+/// Statements one request executes, from `parley_db_statements_total`.
+async fn statements_for(app: &TestApp, query: &str, variables: serde_json::Value) -> u64 {
+    let before = app.statements_executed().await;
+    let data = app.data(query, variables).await;
+    let after = app.statements_executed().await;
+    assert!(data.is_object());
+    after - before
+}
+
+#[tokio::test]
+async fn a_list_of_sessions_costs_the_same_statements_for_10_and_100_rows() {
+    let app = spawn_app().await;
+    let mut references = Vec::new();
+    for i in 0..10 {
+        references.push(seed_references(&app, &i.to_string()).await);
+    }
+    // 100 sessions spread over 10 characters, profiles, models and prompts, in one request.
+    let creates: String = (0..100)
+        .map(|i| {
+            let (c, p, m, s) = references[i % 10];
+            format!(
+                "s{i}: createChatSession(input: {{characterId: {c}, userProfileId: {p}, \
+                 aiModelId: {m}, systemPromptId: {s}, title: \"chat {i}\"}}) {{ id }}\n"
+            )
+        })
+        .collect();
+    let created = app
+        .data(&format!("mutation {{ {creates} }}"), json!({}))
+        .await;
+    let first_session = created["s0"]["id"].as_i64().unwrap();
+    for content in ["one", "two"] {
+        app.data(
+            "mutation($id: Int!, $c: String!) { createMessage(input: {chatSessionId: $id, content: $c}) { id } }",
+            json!({ "id": first_session, "c": content }),
+        )
+        .await;
+    }
+
+    // Warm-up: the first request also verifies the API key.
+    app.data(SESSIONS_WITH_RELATIONS, json!({ "n": 1 })).await;
+    let for_10 = statements_for(&app, SESSIONS_WITH_RELATIONS, json!({ "n": 10 })).await;
+    let for_100 = statements_for(&app, SESSIONS_WITH_RELATIONS, json!({ "n": 100 })).await;
+    println!("statements: 10 sessions -> {for_10}, 100 sessions -> {for_100}");
+    assert_eq!(
+        for_10, for_100,
+        "the statement count must not depend on the page size"
+    );
+    assert!(
+        for_100 <= 7,
+        "100 sessions with 4 relations and a count took {for_100} statements"
+    );
+
+    // The data the loaders put together is right, row by row.
+    let data = app.data(SESSIONS_WITH_RELATIONS, json!({ "n": 100 })).await;
+    let nodes = data["chatSessions"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 100);
+    for (i, node) in nodes.iter().enumerate() {
+        let (c, p, m, s) = references[i % 10];
+        assert_eq!(node["character"]["id"], c);
+        assert_eq!(node["userProfile"]["id"], p);
+        assert_eq!(node["aiModel"]["id"], m);
+        assert_eq!(node["systemPrompt"]["id"], s);
+        assert_eq!(node["messageCount"], if i == 0 { 2 } else { 0 });
+    }
+}
+
+#[tokio::test]
+async fn nested_message_pages_are_batched_across_sessions() {
+    let app = spawn_app().await;
+    let (character, ..) = seed_references(&app, "x").await;
+    let mut sessions = Vec::new();
+    for _ in 0..5 {
+        let id = app
+            .data(
+                "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
+                json!({ "c": character }),
+            )
+            .await["createChatSession"]["id"]
+            .as_i64()
+            .unwrap();
+        sessions.push(id);
+    }
+    for (n, session) in sessions.iter().enumerate() {
+        for k in 0..=n {
+            app.data(
+                "mutation($id: Int!, $c: String!) { createMessage(input: {chatSessionId: $id, content: $c}) { id } }",
+                json!({ "id": session, "c": format!("s{n} m{k}") }),
+            )
+            .await;
+        }
+    }
+    let query = "{ chatSessions { nodes { id messages(last: 2) { totalCount
+        pageInfo { hasPreviousPage hasNextPage } nodes { content } } } } }";
+    app.data(query, json!({})).await;
+    let statements = statements_for(&app, query, json!({})).await;
+    let data = app.data(query, json!({})).await;
+    let nodes = data["chatSessions"]["nodes"].as_array().unwrap();
+    for (n, node) in nodes.iter().enumerate() {
+        let expected: Vec<String> = (0..=n)
+            .map(|k| format!("s{n} m{k}"))
+            .skip((n + 1).saturating_sub(2))
+            .collect();
+        let got: Vec<&str> = node["messages"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["content"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, expected, "session {n}: the newest two, oldest first");
+        assert_eq!(node["messages"]["totalCount"], n + 1);
+        assert_eq!(node["messages"]["pageInfo"]["hasPreviousPage"], n + 1 > 2);
+    }
+    // sessions + one windowed message query + one count query, whatever the number of sessions.
+    assert!(statements <= 3, "nested pages took {statements} statements");
+}

@@ -1,0 +1,121 @@
+//! The binary, started in an empty directory with no configuration, creates its SQLite database,
+//! prints its address and a new API key, serves GraphQL, and keeps the data across a restart.
+
+use std::{path::Path, process::Stdio, time::Duration};
+
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+struct Started {
+    child: Child,
+    address: String,
+    printed_key: Option<String>,
+}
+
+/// Starts `parley` in `dir` with nothing configured but a free port (so parallel runs cannot
+/// collide on 8000), and reads what it prints until it says how to authenticate.
+async fn start(dir: &Path) -> Started {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parley"))
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("PARLEY_API_KEY")
+        .env("PARLEY_BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("parley starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut address, mut printed_key) = (None, None);
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("stdout") {
+            if let Some(rest) = line.strip_prefix("Parley listening on ") {
+                address = Some(rest.trim().to_owned());
+            }
+            if let Some(key) = line.split_whitespace().find(|w| w.starts_with("pk_")) {
+                printed_key = Some(key.to_owned());
+            }
+            if line.starts_with("Send it as the X-API-KEY header") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .expect("parley printed its address and key in time");
+    Started {
+        child,
+        address: address.expect("the address was printed"),
+        printed_key,
+    }
+}
+
+async fn graphql(address: &str, key: &str, query: &str) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{address}/graphql"))
+        .header("X-API-KEY", key)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.expect("json")
+}
+
+/// SIGTERM, then wait: the graceful path.
+async fn stop(mut started: Started) {
+    let pid = started.child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(30), started.child.wait())
+        .await
+        .expect("parley stops on SIGTERM")
+        .expect("wait");
+    assert!(exit.success(), "clean exit on SIGTERM: {exit}");
+}
+
+#[tokio::test]
+async fn fresh_start_creates_the_database_and_restart_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path()).await;
+    assert!(
+        first.address.starts_with("http://127.0.0.1:"),
+        "{}",
+        first.address
+    );
+    let key = first
+        .printed_key
+        .clone()
+        .expect("a new key is printed on first start");
+    assert!(
+        dir.path().join("parley.db").exists(),
+        "parley.db in the working directory"
+    );
+
+    let created = graphql(
+        &first.address,
+        &key,
+        r#"mutation { createCharacter(input: {label: "kept", name: "Kept"}) { id } }"#,
+    )
+    .await;
+    assert!(created.get("errors").is_none(), "{created}");
+    stop(first).await;
+
+    let second = start(dir.path()).await;
+    assert_eq!(
+        second.printed_key, None,
+        "the key is shown once, never again"
+    );
+    let listed = graphql(&second.address, &key, "{ characters { nodes { label } } }").await;
+    assert_eq!(
+        listed["data"]["characters"]["nodes"],
+        json!([{ "label": "kept" }])
+    );
+    stop(second).await;
+}

@@ -1,0 +1,191 @@
+//! `spawn_app`: the real router on 127.0.0.1 port 0, against a fresh database per test — a SQLite
+//! file in a temporary directory, or, when `PARLEY_TEST_DATABASE_URL` names a PostgreSQL server, a
+//! new database on it that is dropped when the test ends.
+
+use parley::Config;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub address: String,
+    pub api_key: String,
+    pub client: reqwest::Client,
+    /// The app's own connection, for setting up what no API offers (a second account).
+    pub db: DatabaseConnection,
+    _database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime; the clean-up needs one of its own.
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join()
+            .expect("database clean-up");
+        }
+    }
+}
+
+/// A fresh database: its URL, and the guard that removes it.
+async fn fresh_database() -> (String, TestDatabase) {
+    match std::env::var("PARLEY_TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("parley_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("PARLEY_TEST_DATABASE_URL is reachable");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.expect("close admin connection");
+            let mut url = url::Url::parse(&admin_url).expect("PARLEY_TEST_DATABASE_URL is a URL");
+            url.set_path(&name);
+            (url.to_string(), TestDatabase::Postgres { admin_url, name })
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("parley.db").display()
+            );
+            (url, TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let (database_url, database) = fresh_database().await;
+    let api_key = parley::auth::generate_api_key();
+    let config = Config {
+        database_url,
+        bind: "127.0.0.1:0".parse().unwrap(),
+        api_key: Some(api_key.clone()),
+        db_max_connections: 5,
+    };
+    let app = parley::build(&config).await.expect("app builds");
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .expect("bind port 0");
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let db = app.state.db.clone();
+    tokio::spawn(async move { axum::serve(listener, app.router).await });
+    TestApp {
+        address,
+        api_key,
+        client: reqwest::Client::new(),
+        db,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    /// POSTs a GraphQL operation with `key`; returns the status and the JSON body.
+    pub async fn graphql_with_key(
+        &self,
+        key: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(key) = key {
+            request = request.header("X-API-KEY", key);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("JSON body");
+        assert_ne!(status, 500, "a 500 is always a bug: {body}");
+        (status, body)
+    }
+
+    /// Runs an operation as the app's own account and returns the whole body (`data` and
+    /// `errors`); the HTTP status must be 200.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self
+            .graphql_with_key(Some(&self.api_key), query, variables)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Runs an operation that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// `parley_db_statements_total`, read from `/metrics`.
+    pub async fn statements_executed(&self) -> u64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .expect("metrics request")
+            .text()
+            .await
+            .expect("metrics body");
+        text.lines()
+            .filter(|line| line.starts_with("parley_db_statements_total"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+}
+
+/// The `extensions.code` of the first error in a GraphQL body.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a code: {body}"))
+}
+
+/// Creates a character, a profile, a model and a prompt; returns their ids in that order.
+pub async fn seed_references(app: &TestApp, suffix: &str) -> (i64, i64, i64, i64) {
+    let data = app
+        .data(
+            r#"mutation($c: String!, $p: String!, $m: String!, $s: String!) {
+                character: createCharacter(input: {label: $c, name: "Sherlock Holmes",
+                    avatarImage: "sherlock.jpg", firstMessage: "Hello, {{user}}."}) { id }
+                profile: createUserProfile(input: {label: $p, name: "Detective"}) { id }
+                model: createAiModel(input: {label: $m, description: "a model"}) { id }
+                prompt: createSystemPrompt(input: {label: $s, content: "Stay in character."}) { id }
+            }"#,
+            json!({
+                "c": format!("character-{suffix}"),
+                "p": format!("profile-{suffix}"),
+                "m": format!("model-{suffix}"),
+                "s": format!("prompt-{suffix}"),
+            }),
+        )
+        .await;
+    (
+        data["character"]["id"].as_i64().unwrap(),
+        data["profile"]["id"].as_i64().unwrap(),
+        data["model"]["id"].as_i64().unwrap(),
+        data["prompt"]["id"].as_i64().unwrap(),
+    )
+}

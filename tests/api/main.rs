@@ -1,0 +1,12 @@
+//! Integration tests over real HTTP. One test binary (one link step) with a module per concern.
+
+mod auth;
+mod bad_input;
+mod crud;
+mod dataloader;
+mod fresh_start;
+mod helpers;
+mod isolation;
+mod metrics;
+mod pagination;
+mod schema;
