@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -38,4 +39,15 @@ pub async fn connect(
     db.set_metric_callback(move |info| metrics.observe_statement(info));
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
+/// up front, waiting out the busy timeout, instead of failing with SQLITE_BUSY when a transaction
+/// that began by reading tries to upgrade after another writer committed. Elsewhere a plain BEGIN.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }

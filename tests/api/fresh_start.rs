@@ -119,3 +119,58 @@ async fn fresh_start_creates_the_database_and_restart_keeps_the_data() {
     );
     stop(second).await;
 }
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_parley"))
+        .current_dir(dir.path())
+        .env("PARLEY_BIND", "nonsense")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("PARLEY_BIND"), "{stderr}");
+    assert!(!dir.path().join("parley.db").exists(), "nothing is created");
+}
+
+#[tokio::test]
+async fn the_cli_prints_help_and_the_schema() {
+    let help = Command::new(env!("CARGO_BIN_EXE_parley"))
+        .arg("--help")
+        .output()
+        .await
+        .unwrap();
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    for command in ["serve", "migrate", "schema"] {
+        assert!(help.contains(command), "{help}");
+    }
+    let schema = Command::new(env!("CARGO_BIN_EXE_parley"))
+        .arg("schema")
+        .output()
+        .await
+        .unwrap();
+    assert!(schema.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&schema.stdout),
+        include_str!("../../schema.graphql")
+    );
+}
+
+#[tokio::test]
+async fn migrate_applies_migrations_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let output = Command::new(env!("CARGO_BIN_EXE_parley"))
+            .arg("migrate")
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .output()
+            .await
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+    assert!(dir.path().join("parley.db").exists());
+}

@@ -36,3 +36,17 @@ async fn metrics_count_statements_and_requests_by_route() {
     ));
     assert!(text.contains("parley_db_statement_duration_seconds_count"));
 }
+
+#[tokio::test]
+async fn graphiql_is_served_on_get() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("graphiql"), "{html}");
+}

@@ -2,7 +2,6 @@ use async_graphql::{Context, ErrorExtensions, InputObject, Json, MaybeUndefined,
 use entity::{character, chat_session};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 
 use super::{set_if, set_nullable, string_list};
@@ -152,7 +151,7 @@ impl CharacterMutation {
     ) -> Result<bool> {
         let scope = request_scope(ctx)?;
         let deleted: AppResult<()> = async {
-            let txn = scope.db.begin().await?;
+            let txn = crate::db::begin_write(scope.db).await?;
             character::Entity::find_owned(&txn, scope.principal, id).await?;
             // Soft-deleted sessions count too: they still reference the character.
             let sessions = chat_session::Entity::delete_many()

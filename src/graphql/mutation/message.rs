@@ -1,6 +1,6 @@
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result};
 use entity::{chat_session, message};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 
 use super::set_if;
 use crate::{
@@ -41,7 +41,7 @@ impl MessageMutation {
         let scope = request_scope(ctx)?;
         let created: AppResult<_> = async {
             require_text("content", &input.content)?;
-            let txn = scope.db.begin().await?;
+            let txn = crate::db::begin_write(scope.db).await?;
             let session =
                 chat_session::Entity::find_owned(&txn, scope.principal, input.chat_session_id)
                     .await?;
