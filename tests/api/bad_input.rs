@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{error_code, seed_references, spawn_app};
+use crate::helpers::{create_session, error_code, seed_references, spawn_app};
 
 #[tokio::test]
 async fn each_kind_of_bad_input_has_its_code() {
@@ -129,14 +129,7 @@ async fn each_kind_of_bad_input_has_its_code() {
 
     // An update is checked against the session as it will be: enabling the pre-prompt of a
     // session that has none is refused, and nothing changes.
-    let session = app
-        .data(
-            "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
-            json!({ "c": character }),
-        )
-        .await["createChatSession"]["id"]
-        .as_i64()
-        .unwrap();
+    let session = create_session(&app, character).await;
     let body = app
         .graphql(
             "mutation($id: Int!) { updateChatSession(id: $id, input: {prePromptEnabled: true}) { id } }",

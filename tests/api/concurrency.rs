@@ -3,30 +3,17 @@
 
 use serde_json::json;
 
-use crate::helpers::{seed_references, spawn_app};
+use crate::helpers::{add_message, create_session, seed_references, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_messages_to_one_session_are_all_stored() {
     let app = std::sync::Arc::new(spawn_app().await);
     let (character, ..) = seed_references(&app, "a").await;
-    let session = app
-        .data(
-            "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
-            json!({ "c": character }),
-        )
-        .await["createChatSession"]["id"]
-        .as_i64()
-        .unwrap();
+    let session = create_session(&app, character).await;
     let writers: Vec<_> = (0..40)
         .map(|i| {
             let app = app.clone();
-            tokio::spawn(async move {
-                app.data(
-                    "mutation($id: Int!, $c: String!) { createMessage(input: {chatSessionId: $id, content: $c}) { id } }",
-                    json!({ "id": session, "c": format!("message {i}") }),
-                )
-                .await
-            })
+            tokio::spawn(async move { add_message(&app, session, &format!("message {i}")).await })
         })
         .collect();
     for writer in writers {

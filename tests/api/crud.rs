@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{error_code, seed_references, spawn_app};
+use crate::helpers::{create_session, error_code, seed_references, spawn_app};
 
 #[tokio::test]
 async fn character_round_trip() {
@@ -343,14 +343,7 @@ async fn chat_session_and_messages_round_trip() {
 async fn deleting_a_character_in_use_needs_cascade() {
     let app = spawn_app().await;
     let (character, ..) = seed_references(&app, "a").await;
-    let session = app
-        .data(
-            "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
-            json!({ "c": character }),
-        )
-        .await["createChatSession"]["id"]
-        .as_i64()
-        .unwrap();
+    let session = create_session(&app, character).await;
     let refused = app
         .graphql(
             "mutation($id: Int!) { deleteCharacter(id: $id) }",

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, seed_references, spawn_app};
+use crate::helpers::{TestApp, add_message, create_session, seed_references, spawn_app};
 
 const SESSIONS_WITH_RELATIONS: &str = r#"query($n: Int!) {
     chatSessions(first: $n) { nodes {
@@ -47,11 +47,7 @@ async fn a_list_of_sessions_costs_the_same_statements_for_10_and_100_rows() {
         .await;
     let first_session = created["s0"]["id"].as_i64().unwrap();
     for content in ["one", "two"] {
-        app.data(
-            "mutation($id: Int!, $c: String!) { createMessage(input: {chatSessionId: $id, content: $c}) { id } }",
-            json!({ "id": first_session, "c": content }),
-        )
-        .await;
+        add_message(&app, first_session, content).await;
     }
 
     // Warm-up: the first request also verifies the API key.
@@ -88,23 +84,11 @@ async fn nested_message_pages_are_batched_across_sessions() {
     let (character, ..) = seed_references(&app, "x").await;
     let mut sessions = Vec::new();
     for _ in 0..5 {
-        let id = app
-            .data(
-                "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
-                json!({ "c": character }),
-            )
-            .await["createChatSession"]["id"]
-            .as_i64()
-            .unwrap();
-        sessions.push(id);
+        sessions.push(create_session(&app, character).await);
     }
     for (n, session) in sessions.iter().enumerate() {
         for k in 0..=n {
-            app.data(
-                "mutation($id: Int!, $c: String!) { createMessage(input: {chatSessionId: $id, content: $c}) { id } }",
-                json!({ "id": session, "c": format!("s{n} m{k}") }),
-            )
-            .await;
+            add_message(&app, *session, &format!("s{n} m{k}")).await;
         }
     }
     let query = "{ chatSessions { nodes { id messages(last: 2) { totalCount

@@ -189,3 +189,25 @@ pub async fn seed_references(app: &TestApp, suffix: &str) -> (i64, i64, i64, i64
         data["prompt"]["id"].as_i64().unwrap(),
     )
 }
+
+/// Creates a chat session for `character` and returns its id.
+pub async fn create_session(app: &TestApp, character: i64) -> i64 {
+    app.data(
+        "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
+        json!({ "c": character }),
+    )
+    .await["createChatSession"]["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Appends a user message to `session` and returns its id.
+pub async fn add_message(app: &TestApp, session: i64, content: &str) -> i64 {
+    app.data(
+        "mutation($id: Int!, $c: String!) { createMessage(input: {chatSessionId: $id, content: $c}) { id } }",
+        json!({ "id": session, "c": content }),
+    )
+    .await["createMessage"]["id"]
+        .as_i64()
+        .unwrap()
+}
