@@ -165,7 +165,8 @@ impl<E: Owned> Sort<E> {
         }
     }
 
-    /// Rows strictly past `cursor`: later in the list when `later`, else earlier.
+    /// Rows strictly past `cursor`: later in the list when `later` (`after`), else earlier
+    /// (`before`).
     fn past(&self, cursor: &Cursor, later: bool) -> AppResult<Condition> {
         // Later in a descending list means smaller values.
         let greater = later != self.descending;
@@ -179,7 +180,8 @@ impl<E: Owned> Sort<E> {
             None => Condition::all().add(beyond_id),
             Some((column, _)) => {
                 let key = cursor.key.ok_or_else(|| {
-                    AppError::invalid("after", "the cursor belongs to a list in another order")
+                    let field = if later { "after" } else { "before" };
+                    AppError::invalid(field, "the cursor belongs to a list in another order")
                 })?;
                 let beyond_key = if greater {
                     column.gt(key)

@@ -72,6 +72,12 @@ async fn each_kind_of_bad_input_has_its_code() {
             "BAD_USER_INPUT",
         ),
         ("{ chatSession { id } }", json!({}), "BAD_USER_INPUT"),
+        // an id-order cursor ("i:1") handed to a list in updatedAt order
+        (
+            "{ chatSessions(orderBy: {field: UPDATED_AT}, after: \"aTox\") { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
         // duplicate labels
         (
             "mutation { createCharacter(input: {label: \"character-a\", name: \"Dup\"}) { id } }",
