@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod metrics;
+pub mod rest;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
@@ -22,7 +23,9 @@ use axum::{
     routing::get,
 };
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 pub use config::Config;
 use error::AppError;
@@ -34,6 +37,8 @@ pub struct AppState {
     pub schema: graphql::ParleySchema,
     pub api_keys: auth::ApiKeys,
     pub metrics: metrics::Metrics,
+    /// The REST surfaces' GraphQL operations, parsed once.
+    pub operations: Arc<rest::forward::Operations>,
 }
 
 /// A ready-to-serve Parley.
@@ -55,6 +60,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         api_keys: auth::ApiKeys::new(db.clone()),
         db,
         metrics,
+        operations: Arc::new(rest::forward::Operations::load()),
     };
     Ok(App {
         router: router(state.clone()),
@@ -64,9 +70,18 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
 }
 
 fn router(state: AppState) -> Router {
+    let (rest, openapi) = rest::router().split_for_parts();
+    // Swagger UI's assets are vendored into the binary; `validatorUrl: none` keeps the page from
+    // sending the document to an online validator: nothing leaves the machine.
+    let docs = SwaggerUi::new("/docs")
+        .url("/openapi.json", openapi)
+        .config(SwaggerConfig::from("/openapi.json").validator_url("none"));
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_handler))
         .route("/metrics", get(metrics_handler))
+        .merge(rest)
+        .merge(docs)
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track_http,
@@ -102,6 +117,14 @@ async fn graphql_handler(
 /// `GET /graphql`: the GraphiQL IDE. Add your key under Headers: `{"X-API-KEY": "..."}`.
 async fn graphiql() -> Html<String> {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+/// Any other path: 404, in JSON.
+async fn not_found() -> Response {
+    let body = serde_json::json!({
+        "error": { "code": "RESOURCE_NOT_FOUND", "message": "no such route", "details": {} }
+    });
+    (axum::http::StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -24,6 +24,8 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL), as checked in at schema.graphql.
     Schema,
+    /// Print the OpenAPI document of the REST surfaces, as checked in at openapi.json.
+    Openapi,
 }
 
 #[tokio::main]
@@ -37,9 +39,16 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Schema = command {
-        print!("{}", parley::graphql::sdl());
-        return ExitCode::SUCCESS;
+    match command {
+        Command::Schema => {
+            print!("{}", parley::graphql::sdl());
+            return ExitCode::SUCCESS;
+        }
+        Command::Openapi => {
+            println!("{}", parley::rest::openapi_json());
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     let config = match Config::from_env() {
         Ok(config) => config,

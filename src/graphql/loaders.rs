@@ -5,7 +5,7 @@
 use std::{collections::HashMap, marker::PhantomData};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{ai_model, character, message, system_prompt, user_profile};
+use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Query},
@@ -175,6 +175,7 @@ pub struct Loaders {
     pub user_profile: DataLoader<ByIdLoader<user_profile::Entity>, HashMapCache>,
     pub ai_model: DataLoader<ByIdLoader<ai_model::Entity>, HashMapCache>,
     pub system_prompt: DataLoader<ByIdLoader<system_prompt::Entity>, HashMapCache>,
+    pub chat_session: DataLoader<ByIdLoader<chat_session::Entity>, HashMapCache>,
     pub message_count: DataLoader<MessageCountLoader, HashMapCache>,
     pub message_page: DataLoader<MessagePageLoader>,
 }
@@ -204,6 +205,7 @@ impl Loaders {
             user_profile: by_id(db, principal),
             ai_model: by_id(db, principal),
             system_prompt: by_id(db, principal),
+            chat_session: by_id(db, principal),
             message_count: DataLoader::with_cache(
                 MessageCountLoader {
                     db: db.clone(),

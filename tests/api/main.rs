@@ -9,5 +9,7 @@ mod fresh_start;
 mod helpers;
 mod isolation;
 mod metrics;
+mod openapi;
 mod pagination;
+mod rest_a;
 mod schema;

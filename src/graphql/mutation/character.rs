@@ -166,7 +166,7 @@ impl CharacterMutation {
                 if !cascade {
                     return Err(AppError::Conflict(format!(
                         "Character {id} is used by {in_use} chat session(s); \
-                         delete them first or pass cascade: true"
+                         delete them first, or delete with cascade"
                     )));
                 }
                 sessions.exec(&txn).await?;

@@ -1,5 +1,5 @@
+use super::DateTime;
 use async_graphql::Object;
-use chrono::{DateTime, Utc};
 use entity::ai_model;
 
 /// A model on a provider, with its default parameters. Credentials are configuration, never data.
@@ -32,10 +32,10 @@ impl AiModel {
     async fn max_tokens(&self) -> Option<i32> {
         self.0.max_tokens
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
 }

@@ -1,5 +1,5 @@
+use super::DateTime;
 use async_graphql::{Json, Object};
-use chrono::{DateTime, Utc};
 use entity::character;
 
 /// An AI character, with the fields of the community character-card format (V2/V3).
@@ -77,10 +77,10 @@ impl Character {
     async fn extensions(&self) -> Json<&serde_json::Value> {
         Json(&self.0.extensions)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
 }

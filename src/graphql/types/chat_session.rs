@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
+use super::DateTime;
 use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::chat_session;
 use uuid::Uuid;
 
@@ -161,11 +161,11 @@ impl ChatSession {
     async fn rating(&self) -> Option<i32> {
         self.0.rating
     }
-    async fn start_time(&self) -> DateTime<Utc> {
-        self.0.start_time
+    async fn start_time(&self) -> DateTime {
+        self.0.start_time.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
     /// Adds one on every update (optimistic locking).
     async fn version(&self) -> i32 {

@@ -1,6 +1,9 @@
-use async_graphql::{Enum, Object};
-use chrono::{DateTime, Utc};
+use super::DateTime;
+use async_graphql::{Context, Enum, ErrorExtensions, Object, Result};
 use entity::message;
+use uuid::Uuid;
+
+use crate::{error::AppError, graphql::request_scope};
 
 pub struct Message(pub message::Model);
 super::wraps!(Message, message::Model);
@@ -42,14 +45,30 @@ impl Message {
     async fn role(&self) -> MessageRole {
         MessageRole::parse(&self.0.role)
     }
+    /// The role as model APIs write it: `user`, `assistant` or `system`.
+    async fn sender(&self) -> &str {
+        &self.0.role
+    }
+    /// The session's uuid (surface B's `conversation_id`).
+    async fn chat_session_uuid(&self, ctx: &Context<'_>) -> Result<Uuid> {
+        let id = self.0.chat_session_id;
+        request_scope(ctx)?
+            .loaders
+            .chat_session
+            .load_one(id)
+            .await
+            .map_err(|e| e.extend())?
+            .map(|session| session.uuid)
+            .ok_or_else(|| AppError::not_found("ChatSession", id).extend())
+    }
     async fn content(&self) -> &str {
         &self.0.content
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
     /// Adds one on every update (optimistic locking).
     async fn version(&self) -> i32 {

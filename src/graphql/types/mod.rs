@@ -4,6 +4,7 @@ mod ai_model;
 mod character;
 mod chat_session;
 mod message;
+mod scalars;
 mod system_prompt;
 mod user_profile;
 
@@ -13,6 +14,7 @@ pub use chat_session::{
     ChatSession, ChatSessionField, ChatSessionFilter, ChatSessionOrder, SortDirection,
 };
 pub use message::{Message, MessageRole};
+pub use scalars::DateTime;
 pub use system_prompt::SystemPrompt;
 pub use user_profile::UserProfile;
 

@@ -1,5 +1,5 @@
+use super::DateTime;
 use async_graphql::Object;
-use chrono::{DateTime, Utc};
 use entity::system_prompt;
 
 pub struct SystemPrompt(pub system_prompt::Model);
@@ -17,10 +17,10 @@ impl SystemPrompt {
     async fn content(&self) -> &str {
         &self.0.content
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
 }

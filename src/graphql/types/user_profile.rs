@@ -1,5 +1,5 @@
+use super::DateTime;
 use async_graphql::Object;
-use chrono::{DateTime, Utc};
 use entity::user_profile;
 
 /// A persona the user speaks through.
@@ -24,10 +24,10 @@ impl UserProfile {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
 }

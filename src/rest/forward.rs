@@ -1,0 +1,134 @@
+//! The one forwarding path from REST to GraphQL.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{ServerError, Variables, parser::types::ExecutableDocument};
+use axum::http::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::{AppState, error::AppError, graphql};
+
+/// The operation documents, parsed once at start-up.
+const DOCUMENTS: &[(&str, &str)] = &[
+    (
+        "chat_sessions.graphql",
+        include_str!("operations/chat_sessions.graphql"),
+    ),
+    (
+        "characters.graphql",
+        include_str!("operations/characters.graphql"),
+    ),
+    (
+        "user_profiles.graphql",
+        include_str!("operations/user_profiles.graphql"),
+    ),
+    (
+        "ai_models.graphql",
+        include_str!("operations/ai_models.graphql"),
+    ),
+    (
+        "system_prompts.graphql",
+        include_str!("operations/system_prompts.graphql"),
+    ),
+    (
+        "messages.graphql",
+        include_str!("operations/messages.graphql"),
+    ),
+];
+
+/// Named operations, each with the parsed document (operations and fragments) it belongs to.
+pub struct Operations {
+    by_name: HashMap<String, Arc<ExecutableDocument>>,
+}
+
+impl Operations {
+    /// Parses every document. They are part of the binary, so a syntax error is a bug caught by
+    /// the first test that starts the app.
+    pub fn load() -> Self {
+        let mut by_name = HashMap::new();
+        for (file, source) in DOCUMENTS {
+            let document = async_graphql::parser::parse_query(source)
+                .unwrap_or_else(|e| panic!("src/rest/operations/{file}: {e}"));
+            let document = Arc::new(document);
+            for (name, _) in document.operations.iter() {
+                let name = name.unwrap_or_else(|| panic!("{file}: every operation needs a name"));
+                let previous = by_name.insert(name.to_string(), document.clone());
+                assert!(
+                    previous.is_none(),
+                    "{file}: operation {name} is defined twice"
+                );
+            }
+        }
+        Operations { by_name }
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+}
+
+/// Why a forwarded operation did not answer: the first GraphQL error, by code.
+#[derive(Debug)]
+pub struct Failure {
+    /// The GraphQL `extensions.code` (`NOT_FOUND`, `BAD_USER_INPUT`, ...).
+    pub code: String,
+    pub message: String,
+    /// The input field at fault, as GraphQL names it, when there is one.
+    pub field: Option<String>,
+}
+
+impl From<AppError> for Failure {
+    fn from(error: AppError) -> Self {
+        Failure {
+            code: error.code().to_owned(),
+            message: error.to_string(),
+            field: match &error {
+                AppError::BadUserInput { field, .. } => field.clone(),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<ServerError> for Failure {
+    fn from(error: ServerError) -> Self {
+        let extension = |key: &str| match error.extensions.as_ref()?.get(key)? {
+            async_graphql::Value::String(s) => Some(s.clone()),
+            _ => None,
+        };
+        Failure {
+            code: extension("code").unwrap_or_else(|| "INTERNAL_SERVER_ERROR".to_owned()),
+            field: extension("field"),
+            message: error.message,
+        }
+    }
+}
+
+impl AppState {
+    /// Authenticates the request, executes `operation` with `variables` as its Principal, and
+    /// returns `data` decoded as `T` (the shape the operation's aliases give it).
+    pub async fn forward<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        operation: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, Failure> {
+        let principal = self.api_keys.authenticate(headers).await?;
+        let document = self.operations.by_name.get(operation).ok_or_else(|| {
+            AppError::internal(std::io::Error::other(format!(
+                "no REST operation named {operation}"
+            )))
+        })?;
+        let mut request = async_graphql::Request::new(String::new())
+            .operation_name(operation)
+            .variables(Variables::from_json(variables));
+        request.set_parsed_query(ExecutableDocument::clone(document));
+        let request = graphql::request_data(request, &self.db, principal);
+        let response = self.schema.execute(request).await;
+        if let Some(error) = response.errors.into_iter().next() {
+            return Err(error.into());
+        }
+        let data = response.data.into_json().map_err(AppError::internal)?;
+        serde_json::from_value(data).map_err(|e| AppError::internal(e).into())
+    }
+}

@@ -1,0 +1,167 @@
+//! Reading REST input (path ids, query strings, JSON bodies) into typed values, with errors that
+//! name the field at fault. Each surface turns an [`InputError`] into its own error shape.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// One bad input: the field (in the REST surface's own naming) and what is wrong with it.
+#[derive(Debug)]
+pub struct InputError {
+    pub field: String,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A path id: a positive whole number.
+pub fn id(field: &str, raw: &str) -> Result<i32, InputError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| InputError::new(field, format!("`{raw}` is not a valid id")))
+}
+
+/// A JSON body. Unknown fields are ignored (clients often send back what they read).
+pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, InputError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let message = e.inner().to_string();
+        InputError::new(field_of(e.path().to_string(), &message), message)
+    })
+}
+
+/// A query string.
+pub fn query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, InputError> {
+    let raw = raw.unwrap_or_default();
+    let deserializer =
+        serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(raw.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let message = e.inner().to_string();
+        InputError::new(field_of(e.path().to_string(), &message), message)
+    })
+}
+
+/// The field an error is about: its path, or for a missing field the name serde quotes.
+fn field_of(path: String, message: &str) -> String {
+    // `.` is the whole value, `?` a place the parser never reached (a syntax error).
+    if path != "." && path != "?" {
+        return path;
+    }
+    message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.starts_with("missing field"))
+        .unwrap_or("body")
+        .to_owned()
+}
+
+/// Page and page size, checked against the surface's limits.
+pub fn page(
+    page: Option<i64>,
+    per_page: Option<i64>,
+    default_per_page: i64,
+    max_per_page: i64,
+) -> Result<(i64, i64), InputError> {
+    let page = page.unwrap_or(1);
+    if page < 1 {
+        return Err(InputError::new(
+            "page",
+            format!("page must be 1 or more, got {page}"),
+        ));
+    }
+    let per_page = per_page.unwrap_or(default_per_page);
+    if !(1..=max_per_page).contains(&per_page) {
+        return Err(InputError::new(
+            "per_page",
+            format!("per_page must be between 1 and {max_per_page}, got {per_page}"),
+        ));
+    }
+    Ok((page, per_page))
+}
+
+/// A REST body (snake_case keys) as a GraphQL input object (camelCase keys).
+pub fn graphql_input(body: impl serde::Serialize) -> Value {
+    match serde_json::to_value(body) {
+        Ok(Value::Object(fields)) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, value)| (camel_case(&key), value))
+                .collect::<Map<_, _>>(),
+        ),
+        Ok(other) => other,
+        Err(_) => Value::Null,
+    }
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A GraphQL field name in the REST surfaces' snake_case.
+pub fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for c in camel.chars() {
+        if c.is_uppercase() {
+            out.push('_');
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// For partial updates: a field that is present (even as `null`) is `Some`, an absent one `None`.
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cases_convert_both_ways() {
+        assert_eq!(camel_case("pre_prompt_enabled"), "prePromptEnabled");
+        assert_eq!(snake_case("maxTokens"), "max_tokens");
+        assert_eq!(snake_case("label"), "label");
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Body {
+            character_id: i32,
+        }
+        let error = json::<Body>(b"{}").unwrap_err();
+        assert_eq!(error.field, "character_id");
+        let error = json::<Body>(br#"{"character_id": "x"}"#).unwrap_err();
+        assert_eq!(error.field, "character_id");
+        let error = json::<Body>(b"{nope").unwrap_err();
+        assert_eq!(error.field, "body");
+    }
+}

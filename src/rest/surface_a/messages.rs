@@ -1,0 +1,213 @@
+//! Messages: `/api/v1/chat-sessions/{id}/messages` (surface A) and `/api/v1/messages/{id}`, which
+//! both surfaces share: its message object carries the fields of both.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, json};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiResult, Deleted, ErrorBody, ItemData, Page, PageParams};
+use crate::{AppState, rest::input};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_session_messages, create_session_message))
+        .routes(routes!(get_message, update_message, delete_message))
+}
+
+/// Who said it, as model APIs name it.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+    System,
+}
+
+impl Role {
+    /// The GraphQL `MessageRole` value.
+    fn graphql(self) -> &'static str {
+        match self {
+            Role::User => "USER",
+            Role::Assistant => "ASSISTANT",
+            Role::System => "SYSTEM",
+        }
+    }
+}
+
+/// A message of a chat session.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SessionMessage {
+    pub id: i32,
+    pub chat_session_id: i32,
+    pub role: Role,
+    pub content: String,
+    /// When it was written; RFC 3339, UTC.
+    pub timestamp: String,
+}
+
+/// A message as `/api/v1/messages/{id}` answers it, with the fields of both surfaces.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub id: i32,
+    pub chat_session_id: i32,
+    /// The session's uuid (surface B's chat id).
+    pub conversation_id: String,
+    pub role: Role,
+    /// The same as `role` (surface B's name for it).
+    pub sender: Role,
+    pub content: String,
+    pub timestamp: String,
+    /// Adds one on every update.
+    pub version: i32,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateMessage {
+    /// Default `user`.
+    pub role: Option<Role>,
+    pub content: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateMessage {
+    pub role: Option<Role>,
+    pub content: Option<String>,
+}
+
+/// The messages of a chat session, oldest first.
+#[utoipa::path(
+    get, path = "/api/v1/chat-sessions/{chat_session_id}/messages", tag = "messages",
+    params(("chat_session_id" = i32, Path, description = "ID of the chat session"), PageParams),
+    responses(
+        (status = 200, description = "per_page defaults to 50", body = Page<SessionMessage>),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+async fn list_session_messages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Page<SessionMessage>>> {
+    let id = input::id("chat_session_id", &id)?;
+    let page = input::query(query.as_deref())?;
+    let mut variables = Map::new();
+    variables.insert("chatSessionId".into(), json!(id));
+    super::list(&state, &headers, page, 50, "ListSessionMessages", variables).await
+}
+
+/// Add a message to a chat session.
+#[utoipa::path(
+    post, path = "/api/v1/chat-sessions/{chat_session_id}/messages", tag = "messages",
+    params(("chat_session_id" = i32, Path, description = "ID of the chat session")),
+    request_body = CreateMessage,
+    responses(
+        (status = 201, body = SessionMessage),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+async fn create_session_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<SessionMessage>)> {
+    let id = input::id("chat_session_id", &id)?;
+    let body: CreateMessage = input::json(&body)?;
+    let mut message = Map::new();
+    message.insert("chatSessionId".into(), json!(id));
+    message.insert("content".into(), json!(body.content));
+    if let Some(role) = body.role {
+        message.insert("role".into(), json!(role.graphql()));
+    }
+    let data: ItemData<SessionMessage> = state
+        .forward(
+            &headers,
+            "CreateSessionMessage",
+            json!({ "input": message }),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(data.item)))
+}
+
+/// One message.
+#[utoipa::path(
+    get, path = "/api/v1/messages/{message_id}", tag = "messages",
+    params(("message_id" = i32, Path, description = "ID of the message")),
+    responses((status = 200, body = Message), (status = 404, body = ErrorBody))
+)]
+async fn get_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    let id = input::id("message_id", &id)?;
+    super::get(&state, &headers, "GetMessage", id).await
+}
+
+/// Edit a message (partial).
+#[utoipa::path(
+    put, path = "/api/v1/messages/{message_id}", tag = "messages",
+    params(("message_id" = i32, Path, description = "ID of the message")),
+    request_body = UpdateMessage,
+    responses(
+        (status = 200, body = Message),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+async fn update_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Message>> {
+    let id = input::id("message_id", &id)?;
+    let body: UpdateMessage = input::json(&body)?;
+    let mut changes = Map::new();
+    if let Some(role) = body.role {
+        changes.insert("role".into(), json!(role.graphql()));
+    }
+    if let Some(content) = body.content {
+        changes.insert("content".into(), json!(content));
+    }
+    let data: ItemData<Message> = state
+        .forward(
+            &headers,
+            "UpdateMessage",
+            json!({ "id": id, "input": changes }),
+        )
+        .await?;
+    Ok(Json(data.item))
+}
+
+/// Delete a message.
+#[utoipa::path(
+    delete, path = "/api/v1/messages/{message_id}", tag = "messages",
+    params(("message_id" = i32, Path, description = "ID of the message")),
+    responses((status = 200, body = Deleted), (status = 404, body = ErrorBody))
+)]
+async fn delete_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Deleted>> {
+    let id = input::id("message_id", &id)?;
+    super::delete(
+        &state,
+        &headers,
+        "DeleteMessage",
+        json!({ "id": id }),
+        "Message",
+    )
+    .await
+}

@@ -1,0 +1,258 @@
+//! Surface A: `/api/v1/chat-sessions` and its sibling resources (`../shared/spec/chat-sessions-api.md`
+//! and the surface A part of `compat-notes.md`): integer ids, page/per_page lists, and errors as
+//! `{"error": {"code", "message", "details"}}`.
+//!
+//! Decisions where the documents are silent: unknown body fields are ignored (clients often PUT
+//! back what they read); `total_pages` is 0 for an empty list (as Flask-SQLAlchemy counts); a page
+//! past the end is an empty list, not an error.
+
+mod ai_models;
+mod characters;
+mod chat_sessions;
+mod messages;
+mod system_prompts;
+mod user_profiles;
+
+use axum::{
+    Json,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::{
+    forward::Failure,
+    input::{self, InputError},
+};
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(chat_sessions::router())
+        .merge(characters::router())
+        .merge(user_profiles::router())
+        .merge(ai_models::router())
+        .merge(system_prompts::router())
+        .merge(messages::router())
+}
+
+/// Surface A's error body.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `VALIDATION_ERROR`, `RESOURCE_NOT_FOUND`, `BUSINESS_RULE_ERROR`, `UNAUTHORIZED`,
+    /// `INTERNAL_ERROR`, ...
+    pub code: String,
+    pub message: String,
+    /// Per-field messages for validation errors.
+    #[schema(value_type = Object)]
+    pub details: Map<String, Value>,
+}
+
+/// An error answered in surface A's shape.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Map<String, Value>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": { "code": self.code, "message": self.message, "details": self.details }
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(error: InputError) -> Self {
+        let mut details = Map::new();
+        details.insert(error.field, Value::String(error.message.clone()));
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "VALIDATION_ERROR",
+            message: format!("Invalid input: {}", error.message),
+            details,
+        }
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        let (status, code) = match failure.code.as_str() {
+            "NOT_FOUND" => (StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND"),
+            "BAD_USER_INPUT" => (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+            // Surface A has no 409: a rule that refuses the request is a business rule.
+            "CONFLICT" => (StatusCode::BAD_REQUEST, "BUSINESS_RULE_ERROR"),
+            "UNAUTHENTICATED" => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            "FORBIDDEN" => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            "RATE_LIMITED" => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            "PAYLOAD_TOO_LARGE" => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        };
+        let mut details = Map::new();
+        if let Some(field) = failure.field {
+            details.insert(
+                input::snake_case(&field),
+                Value::String(failure.message.clone()),
+            );
+        }
+        ApiError {
+            status,
+            code,
+            message: failure.message,
+            details,
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `page` and `per_page` of every list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Items per page (default 20, at most 100; messages default to 50).
+    pub per_page: Option<i64>,
+}
+
+/// The list envelope.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Pagination {
+    pub page: i64,
+    pub per_page: i64,
+    pub total_items: i64,
+    pub total_pages: i64,
+}
+
+/// `{"message": "... deleted successfully"}`.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Deleted {
+    pub message: String,
+}
+
+/// What list operations answer (aliases `page`, `total_items`, `items`).
+#[derive(Deserialize)]
+struct ListData<T> {
+    page: ListPage<T>,
+}
+
+#[derive(Deserialize)]
+struct ListPage<T> {
+    total_items: i64,
+    items: Vec<T>,
+}
+
+/// What single-item operations answer (alias `item`).
+#[derive(Deserialize)]
+pub(super) struct ItemData<T> {
+    pub(super) item: T,
+}
+
+const MAX_PER_PAGE: i64 = 100;
+
+/// A page of a list operation. `variables` are the operation's own (filters, parent id).
+async fn list<T: DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: PageParams,
+    default_per_page: i64,
+    operation: &str,
+    mut variables: Map<String, Value>,
+) -> ApiResult<Json<Page<T>>> {
+    let (page, per_page) =
+        input::page(params.page, params.per_page, default_per_page, MAX_PER_PAGE)?;
+    variables.insert("first".into(), json!(per_page));
+    variables.insert("offset".into(), json!((page - 1) * per_page));
+    let data: ListData<T> = state
+        .forward(headers, operation, Value::Object(variables))
+        .await?;
+    let total_items = data.page.total_items;
+    Ok(Json(Page {
+        items: data.page.items,
+        pagination: Pagination {
+            page,
+            per_page,
+            total_items,
+            total_pages: (total_items + per_page - 1) / per_page,
+        },
+    }))
+}
+
+async fn get<T: DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    operation: &str,
+    id: i32,
+) -> ApiResult<Json<T>> {
+    let data: ItemData<T> = state
+        .forward(headers, operation, json!({ "id": id }))
+        .await?;
+    Ok(Json(data.item))
+}
+
+/// Creates from a JSON body; 201 with the new object.
+async fn create<B, T>(
+    state: &AppState,
+    headers: &HeaderMap,
+    operation: &str,
+    body: &[u8],
+) -> ApiResult<(StatusCode, Json<T>)>
+where
+    B: DeserializeOwned + Serialize,
+    T: DeserializeOwned,
+{
+    let body: B = input::json(body)?;
+    let variables = json!({ "input": input::graphql_input(body) });
+    let data: ItemData<T> = state.forward(headers, operation, variables).await?;
+    Ok((StatusCode::CREATED, Json(data.item)))
+}
+
+/// Applies a partial update from a JSON body.
+async fn update<B, T>(
+    state: &AppState,
+    headers: &HeaderMap,
+    operation: &str,
+    id: i32,
+    body: &[u8],
+) -> ApiResult<Json<T>>
+where
+    B: DeserializeOwned + Serialize,
+    T: DeserializeOwned,
+{
+    let body: B = input::json(body)?;
+    let variables = json!({ "id": id, "input": input::graphql_input(body) });
+    let data: ItemData<T> = state.forward(headers, operation, variables).await?;
+    Ok(Json(data.item))
+}
+
+async fn delete(
+    state: &AppState,
+    headers: &HeaderMap,
+    operation: &str,
+    variables: Value,
+    thing: &str,
+) -> ApiResult<Json<Deleted>> {
+    let _: Value = state.forward(headers, operation, variables).await?;
+    Ok(Json(Deleted {
+        message: format!("{thing} deleted successfully"),
+    }))
+}
