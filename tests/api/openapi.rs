@@ -85,6 +85,20 @@ async fn the_openapi_document_is_valid_complete_and_checked_in() {
         );
     }
 
+    // Operation ids are unique (code generators name functions after them).
+    let mut ids: Vec<String> = spec
+        .operations()
+        .map(|(path, method, op)| {
+            op.operation_id
+                .clone()
+                .unwrap_or_else(|| panic!("{method} {path}"))
+        })
+        .collect();
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate operationId");
+
     // Every reference resolves.
     let document: Value = serde_json::from_str(&served).unwrap();
     let mut found = Vec::new();

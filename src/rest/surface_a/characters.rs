@@ -1,27 +1,10 @@
 //! `/api/v1/characters`.
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{Path, RawQuery, State},
-    http::{HeaderMap, StatusCode},
-};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, Deleted, ErrorBody, Page, PageParams};
-use crate::{
-    AppState,
-    rest::input::{self, present},
-};
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_characters, create_character))
-        .routes(routes!(get_character, update_character, delete_character))
-}
+use crate::rest::input::present;
 
 /// A character, with the fields of the community character-card format.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -163,7 +146,7 @@ pub struct UpdateCharacter {
     pub extensions: Option<Map<String, Value>>,
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeleteCharacterParams {
     /// Also delete the chat sessions that use the character (and their messages). Without it,
@@ -172,89 +155,18 @@ pub struct DeleteCharacterParams {
     pub cascade: bool,
 }
 
-/// List characters.
-#[utoipa::path(
-    get, path = "/api/v1/characters", tag = "characters",
-    params(PageParams),
-    responses((status = 200, body = Page<Character>), (status = 400, body = ErrorBody))
-)]
-async fn list_characters(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<Page<Character>>> {
-    let page = input::query(query.as_deref())?;
-    super::list(&state, &headers, page, 20, "ListCharacters", Map::new()).await
-}
-
-/// One character.
-#[utoipa::path(
-    get, path = "/api/v1/characters/{character_id}", tag = "characters",
-    params(("character_id" = i32, Path, description = "ID of the character")),
-    responses((status = 200, body = Character), (status = 404, body = ErrorBody))
-)]
-async fn get_character(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Character>> {
-    let id = input::id("character_id", &id)?;
-    super::get(&state, &headers, "GetCharacter", id).await
-}
-
-/// Create a character.
-#[utoipa::path(
-    post, path = "/api/v1/characters", tag = "characters",
-    request_body = CreateCharacter,
-    responses((status = 201, body = Character), (status = 400, body = ErrorBody))
-)]
-async fn create_character(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<Character>)> {
-    super::create::<CreateCharacter, _>(&state, &headers, "CreateCharacter", &body).await
-}
-
-/// Update a character (partial).
-#[utoipa::path(
-    put, path = "/api/v1/characters/{character_id}", tag = "characters",
-    params(("character_id" = i32, Path, description = "ID of the character")),
-    request_body = UpdateCharacter,
-    responses(
-        (status = 200, body = Character),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    )
-)]
-async fn update_character(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult<Json<Character>> {
-    let id = input::id("character_id", &id)?;
-    super::update::<UpdateCharacter, _>(&state, &headers, "UpdateCharacter", id, &body).await
-}
-
-/// Delete a character.
-#[utoipa::path(
-    delete, path = "/api/v1/characters/{character_id}", tag = "characters",
-    params(("character_id" = i32, Path, description = "ID of the character"), DeleteCharacterParams),
-    responses(
-        (status = 200, body = Deleted),
-        (status = 400, description = "In use by chat sessions (BUSINESS_RULE_ERROR)", body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    )
-)]
-async fn delete_character(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<Deleted>> {
-    let id = input::id("character_id", &id)?;
-    let params: DeleteCharacterParams = input::query(query.as_deref())?;
-    let variables = json!({ "id": id, "cascade": params.cascade });
-    super::delete(&state, &headers, "DeleteCharacter", variables, "Character").await
+super::sibling_resource! {
+    tag: "characters",
+    collection: "/api/v1/characters",
+    item: "/api/v1/characters/{character_id}",
+    id: "character_id",
+    thing: "Character",
+    noun: "character",
+    plural: "characters",
+    object: Character,
+    create: CreateCharacter,
+    update: UpdateCharacter,
+    operations: ("ListCharacters", "GetCharacter", "CreateCharacter", "UpdateCharacter", "DeleteCharacter"),
+    operation_ids: ("list_characters", "get_character", "create_character", "update_character", "delete_character"),
+    delete_params: DeleteCharacterParams,
 }

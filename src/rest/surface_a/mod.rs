@@ -256,3 +256,139 @@ async fn delete(
         message: format!("{thing} deleted successfully"),
     }))
 }
+
+/// The five verbs of a sibling resource (`/api/v1/characters`, `/user-profiles`, ...): list, get,
+/// create, update and delete, each forwarding to its named operation and documented with its own
+/// `utoipa` path. `delete_params` adds query parameters to DELETE, passed to the operation as
+/// variables (characters' `cascade`).
+macro_rules! sibling_resource {
+    (
+        tag: $tag:tt,
+        collection: $collection:tt,
+        item: $item:tt,
+        id: $id:tt,
+        thing: $thing:tt,
+        noun: $noun:tt,
+        plural: $plural:tt,
+        object: $object:ident,
+        create: $create:ident,
+        update: $update:ident,
+        operations: ($list_op:tt, $get_op:tt, $create_op:tt, $update_op:tt, $delete_op:tt),
+        operation_ids: ($list_id:tt, $get_id:tt, $create_id:tt, $update_id:tt, $delete_id:tt),
+        delete_params: $delete_params:ident $(,)?
+    ) => {
+        pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+            utoipa_axum::router::OpenApiRouter::new()
+                .routes(utoipa_axum::routes!(list, create))
+                .routes(utoipa_axum::routes!(get, update, delete))
+        }
+
+        #[utoipa::path(
+            get, path = $collection, tag = $tag,
+            operation_id = $list_id, summary = concat!("List ", $plural),
+            params(super::PageParams),
+            responses(
+                (status = 200, body = super::Page<$object>),
+                (status = 400, body = super::ErrorBody),
+            )
+        )]
+        async fn list(
+            axum::extract::State(state): axum::extract::State<crate::AppState>,
+            headers: axum::http::HeaderMap,
+            axum::extract::RawQuery(query): axum::extract::RawQuery,
+        ) -> super::ApiResult<axum::Json<super::Page<$object>>> {
+            let page = crate::rest::input::query(query.as_deref())?;
+            super::list(&state, &headers, page, 20, $list_op, serde_json::Map::new()).await
+        }
+
+        #[utoipa::path(
+            get, path = $item, tag = $tag,
+            operation_id = $get_id, summary = concat!("Get ", $noun),
+            params(($id = i32, Path, description = concat!("ID of the ", $noun))),
+            responses(
+                (status = 200, body = $object),
+                (status = 400, body = super::ErrorBody),
+                (status = 404, body = super::ErrorBody),
+            )
+        )]
+        async fn get(
+            axum::extract::State(state): axum::extract::State<crate::AppState>,
+            headers: axum::http::HeaderMap,
+            axum::extract::Path(id): axum::extract::Path<String>,
+        ) -> super::ApiResult<axum::Json<$object>> {
+            let id = crate::rest::input::id($id, &id)?;
+            super::get(&state, &headers, $get_op, id).await
+        }
+
+        #[utoipa::path(
+            post, path = $collection, tag = $tag,
+            operation_id = $create_id, summary = concat!("Create ", $noun),
+            request_body = $create,
+            responses(
+                (status = 201, body = $object),
+                (status = 400, body = super::ErrorBody),
+            )
+        )]
+        async fn create(
+            axum::extract::State(state): axum::extract::State<crate::AppState>,
+            headers: axum::http::HeaderMap,
+            body: axum::body::Bytes,
+        ) -> super::ApiResult<(axum::http::StatusCode, axum::Json<$object>)> {
+            super::create::<$create, _>(&state, &headers, $create_op, &body).await
+        }
+
+        #[utoipa::path(
+            put, path = $item, tag = $tag,
+            operation_id = $update_id, summary = concat!("Update ", $noun, " (partial)"),
+            description = "Fields left out stay as they are; `null` clears a nullable field.",
+            params(($id = i32, Path, description = concat!("ID of the ", $noun))),
+            request_body = $update,
+            responses(
+                (status = 200, body = $object),
+                (status = 400, body = super::ErrorBody),
+                (status = 404, body = super::ErrorBody),
+            )
+        )]
+        async fn update(
+            axum::extract::State(state): axum::extract::State<crate::AppState>,
+            headers: axum::http::HeaderMap,
+            axum::extract::Path(id): axum::extract::Path<String>,
+            body: axum::body::Bytes,
+        ) -> super::ApiResult<axum::Json<$object>> {
+            let id = crate::rest::input::id($id, &id)?;
+            super::update::<$update, _>(&state, &headers, $update_op, id, &body).await
+        }
+
+        #[utoipa::path(
+            delete, path = $item, tag = $tag,
+            operation_id = $delete_id, summary = concat!("Delete ", $noun),
+            params(($id = i32, Path, description = concat!("ID of the ", $noun)), $delete_params),
+            responses(
+                (status = 200, body = super::Deleted),
+                (status = 400, body = super::ErrorBody),
+                (status = 404, body = super::ErrorBody),
+            )
+        )]
+        async fn delete(
+            axum::extract::State(state): axum::extract::State<crate::AppState>,
+            headers: axum::http::HeaderMap,
+            axum::extract::Path(id): axum::extract::Path<String>,
+            axum::extract::RawQuery(query): axum::extract::RawQuery,
+        ) -> super::ApiResult<axum::Json<super::Deleted>> {
+            let id = crate::rest::input::id($id, &id)?;
+            let params: $delete_params = crate::rest::input::query(query.as_deref())?;
+            let mut variables = match serde_json::to_value(params) {
+                Ok(serde_json::Value::Object(variables)) => variables,
+                _ => serde_json::Map::new(),
+            };
+            variables.insert("id".into(), serde_json::json!(id));
+            super::delete(&state, &headers, $delete_op, variables.into(), $thing).await
+        }
+    };
+}
+use sibling_resource;
+
+/// DELETE of a resource that takes no query parameters.
+#[derive(Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoParams {}

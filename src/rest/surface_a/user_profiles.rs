@@ -1,31 +1,10 @@
 //! `/api/v1/user-profiles`.
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{Path, RawQuery, State},
-    http::{HeaderMap, StatusCode},
-};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, json};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, Deleted, ErrorBody, Page, PageParams};
-use crate::{
-    AppState,
-    rest::input::{self, present},
-};
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_user_profiles, create_user_profile))
-        .routes(routes!(
-            get_user_profile,
-            update_user_profile,
-            delete_user_profile
-        ))
-}
+use super::NoParams;
+use crate::rest::input::present;
 
 /// A persona the user speaks through.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -71,90 +50,18 @@ pub struct UpdateUserProfile {
     pub description: Option<Option<String>>,
 }
 
-/// List user profiles.
-#[utoipa::path(
-    get, path = "/api/v1/user-profiles", tag = "user-profiles",
-    params(PageParams),
-    responses((status = 200, body = Page<UserProfile>), (status = 400, body = ErrorBody))
-)]
-async fn list_user_profiles(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<Page<UserProfile>>> {
-    let page = input::query(query.as_deref())?;
-    super::list(&state, &headers, page, 20, "ListUserProfiles", Map::new()).await
-}
-
-/// One user profile.
-#[utoipa::path(
-    get, path = "/api/v1/user-profiles/{user_profile_id}", tag = "user-profiles",
-    params(("user_profile_id" = i32, Path, description = "ID of the user profile")),
-    responses((status = 200, body = UserProfile), (status = 404, body = ErrorBody))
-)]
-async fn get_user_profile(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult<Json<UserProfile>> {
-    let id = input::id("user_profile_id", &id)?;
-    super::get(&state, &headers, "GetUserProfile", id).await
-}
-
-/// Create a user profile.
-#[utoipa::path(
-    post, path = "/api/v1/user-profiles", tag = "user-profiles",
-    request_body = CreateUserProfile,
-    responses((status = 201, body = UserProfile), (status = 400, body = ErrorBody))
-)]
-async fn create_user_profile(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<UserProfile>)> {
-    super::create::<CreateUserProfile, _>(&state, &headers, "CreateUserProfile", &body).await
-}
-
-/// Update a user profile (partial).
-#[utoipa::path(
-    put, path = "/api/v1/user-profiles/{user_profile_id}", tag = "user-profiles",
-    params(("user_profile_id" = i32, Path, description = "ID of the user profile")),
-    request_body = UpdateUserProfile,
-    responses(
-        (status = 200, body = UserProfile),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    )
-)]
-async fn update_user_profile(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult<Json<UserProfile>> {
-    let id = input::id("user_profile_id", &id)?;
-    super::update::<UpdateUserProfile, _>(&state, &headers, "UpdateUserProfile", id, &body).await
-}
-
-/// Delete a user profile; sessions that used it keep going without one.
-#[utoipa::path(
-    delete, path = "/api/v1/user-profiles/{user_profile_id}", tag = "user-profiles",
-    params(("user_profile_id" = i32, Path, description = "ID of the user profile")),
-    responses((status = 200, body = Deleted), (status = 404, body = ErrorBody))
-)]
-async fn delete_user_profile(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Deleted>> {
-    let id = input::id("user_profile_id", &id)?;
-    let variables = json!({ "id": id });
-    super::delete(
-        &state,
-        &headers,
-        "DeleteUserProfile",
-        variables,
-        "User profile",
-    )
-    .await
+super::sibling_resource! {
+    tag: "user-profiles",
+    collection: "/api/v1/user-profiles",
+    item: "/api/v1/user-profiles/{user_profile_id}",
+    id: "user_profile_id",
+    thing: "User profile",
+    noun: "user profile",
+    plural: "user profiles",
+    object: UserProfile,
+    create: CreateUserProfile,
+    update: UpdateUserProfile,
+    operations: ("ListUserProfiles", "GetUserProfile", "CreateUserProfile", "UpdateUserProfile", "DeleteUserProfile"),
+    operation_ids: ("list_user_profiles", "get_user_profile", "create_user_profile", "update_user_profile", "delete_user_profile"),
+    delete_params: NoParams,
 }
