@@ -6,7 +6,7 @@ mod scope;
 pub use api_key::{
     ApiKeys, SINGLE_USER_NAME, bootstrap_single_user, generate_api_key, store_api_key,
 };
-pub use scope::{Labeled, Owned};
+pub use scope::{Labeled, Owned, Versioned};
 
 /// The authenticated caller. Every read and write is filtered by `account_id` (see [`Owned`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

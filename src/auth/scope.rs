@@ -5,8 +5,8 @@
 //! cannot be written by accident. Soft-deleted rows are hidden here too.
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select,
-    sea_query::IntoCondition,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select, UpdateMany,
+    sea_query::{Expr, ExprTrait, IntoCondition},
 };
 
 use super::Principal;
@@ -24,9 +24,14 @@ pub trait Owned: EntityTrait {
         None
     }
 
+    /// The principal's rows, soft-deleted ones included (for restore and purge only).
+    fn owned_by(principal: Principal) -> Condition {
+        Condition::all().add(Self::owner_column().eq(principal.account_id))
+    }
+
     /// The rows `principal` may see: its own, not soft-deleted.
     fn visible_to(principal: Principal) -> Condition {
-        let mut condition = Condition::all().add(Self::owner_column().eq(principal.account_id));
+        let mut condition = Self::owned_by(principal);
         if let Some(deleted_at) = Self::deleted_at_column() {
             condition = condition.add(deleted_at.is_null());
         }
@@ -75,6 +80,68 @@ pub trait Owned: EntityTrait {
         }
     }
 }
+
+/// Entities with optimistic locking: a `version` that every update adds one to.
+pub trait Versioned: Owned {
+    fn version_column() -> Self::Column;
+    fn version_of(model: &Self::Model) -> i32;
+
+    /// Applies `update` to row `id` of the principal's and adds one to its version; with
+    /// `expected`, only if the row still has that version, else CONFLICT ("Version mismatch.
+    /// Expected X, found Y"). The check and the write are one statement, so of two clients that
+    /// expect the same version exactly one wins. Returns the row as updated (even when the update
+    /// was a soft delete).
+    fn update_versioned<C: ConnectionTrait>(
+        db: &C,
+        principal: Principal,
+        id: i32,
+        expected: Option<i32>,
+        update: UpdateMany<Self>,
+    ) -> impl Future<Output = AppResult<Self::Model>> + Send
+    where
+        Self::Model: Send,
+    {
+        async move {
+            let version = Self::version_column();
+            let mut update = update
+                .col_expr(version, Expr::col(version).add(1))
+                .filter(Self::visible_to(principal))
+                .filter(Self::id_column().eq(id));
+            if let Some(expected) = expected {
+                update = update.filter(version.eq(expected));
+            }
+            if update.exec(db).await?.rows_affected == 0 {
+                let current = Self::find_owned(db, principal, id).await?;
+                return Err(AppError::Conflict(format!(
+                    "Version mismatch. Expected {}, found {}",
+                    expected.unwrap_or_default(),
+                    Self::version_of(&current)
+                )));
+            }
+            Self::find()
+                .filter(Self::owned_by(principal))
+                .filter(Self::id_column().eq(id))
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::not_found(Self::KIND, id))
+        }
+    }
+}
+
+macro_rules! versioned {
+    ($($module:ident),*) => {$(
+        impl Versioned for $module::Entity {
+            fn version_column() -> Self::Column {
+                $module::Column::Version
+            }
+            fn version_of(model: &$module::Model) -> i32 {
+                model.version
+            }
+        }
+    )*};
+}
+
+versioned!(chat_session, message);
 
 /// Entities with a `label` that is unique per owner.
 pub trait Labeled: Owned {

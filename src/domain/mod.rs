@@ -1,5 +1,8 @@
 //! The rules that are neither storage nor transport.
 
+pub mod context;
+pub mod export;
+pub mod search;
 pub mod validation;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -8,4 +11,9 @@ use chrono::{DateTime, SubsecRound, Utc};
 /// back compares equal to the one written (cursors depend on that).
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// A new session's title when none is given: `"{character name} Chat ({YYYYmmdd_HHMMSS})"`.
+pub fn default_title(character_name: &str, at: DateTime<Utc>) -> String {
+    format!("{character_name} Chat ({})", at.format("%Y%m%d_%H%M%S"))
 }

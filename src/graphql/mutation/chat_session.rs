@@ -1,16 +1,21 @@
 use async_graphql::{Context, ErrorExtensions, InputObject, MaybeUndefined, Object, Result};
-use entity::{ai_model, character, chat_session, system_prompt, user_profile};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel, Set};
+use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, Set, sea_query::Expr,
+};
 use uuid::Uuid;
 
 use super::{set_if, set_nullable};
 use crate::{
-    auth::{Owned, Principal},
+    auth::{Owned, Principal, Versioned},
+    db::begin_write,
     domain::{
         self,
+        context::{DEFAULT_USER_NAME, fill_placeholders},
         validation::{rating, require_prompt_when_enabled},
     },
-    error::AppResult,
+    error::{AppError, AppResult},
     graphql::{request_scope, types::ChatSession},
 };
 
@@ -20,6 +25,7 @@ pub struct CreateChatSessionInput {
     pub user_profile_id: Option<i32>,
     pub ai_model_id: Option<i32>,
     pub system_prompt_id: Option<i32>,
+    /// Defaults to `"{character name} Chat ({YYYYmmdd_HHMMSS})"`.
     pub title: Option<String>,
     pub pre_prompt: Option<String>,
     #[graphql(default)]
@@ -29,6 +35,10 @@ pub struct CreateChatSessionInput {
     pub post_prompt_enabled: bool,
     /// 1 to 5.
     pub rating: Option<i32>,
+    /// Store the character's first message (placeholders filled) as the session's opening
+    /// assistant message.
+    #[graphql(default)]
+    pub seed_first_message: bool,
 }
 
 #[derive(InputObject, Default)]
@@ -67,6 +77,43 @@ async fn check_references(
         system_prompt::Entity::find_owned(db, principal, id).await?;
     }
     Ok(())
+}
+
+/// The session that `id` or `uuid` names (exactly one of them must be given). Soft-deleted sessions
+/// are found only `with_deleted` (restore, purge).
+pub(crate) async fn find_session<C: ConnectionTrait>(
+    db: &C,
+    principal: Principal,
+    id: Option<i32>,
+    uuid: Option<Uuid>,
+    with_deleted: bool,
+) -> AppResult<chat_session::Model> {
+    let scope = if with_deleted {
+        chat_session::Entity::owned_by(principal)
+    } else {
+        chat_session::Entity::visible_to(principal)
+    };
+    let query = chat_session::Entity::find().filter(scope);
+    let found = match (id, uuid) {
+        (Some(id), None) => {
+            query
+                .filter(chat_session::Column::Id.eq(id))
+                .one(db)
+                .await?
+        }
+        (None, Some(uuid)) => {
+            query
+                .filter(chat_session::Column::Uuid.eq(uuid))
+                .one(db)
+                .await?
+        }
+        _ => return Err(AppError::invalid("id", "pass exactly one of id and uuid")),
+    };
+    found.ok_or_else(|| match (id, uuid) {
+        (Some(id), _) => AppError::not_found("ChatSession", id),
+        (_, Some(uuid)) => AppError::not_found("ChatSession", uuid),
+        _ => AppError::not_found("ChatSession", "?"),
+    })
 }
 
 /// The value a field will have after a partial update.
@@ -110,15 +157,22 @@ impl ChatSessionMutation {
                 input.system_prompt_id,
             )
             .await?;
+            let character =
+                character::Entity::find_owned(scope.db, scope.principal, input.character_id)
+                    .await?;
             let now = domain::now();
-            Ok(chat_session::ActiveModel {
+            let title = input
+                .title
+                .unwrap_or_else(|| domain::default_title(&character.name, now));
+            let txn = begin_write(scope.db).await?;
+            let session = chat_session::ActiveModel {
                 uuid: Set(Uuid::new_v4()),
                 owner_id: Set(scope.principal.account_id),
                 character_id: Set(input.character_id),
                 user_profile_id: Set(input.user_profile_id),
                 ai_model_id: Set(input.ai_model_id),
                 system_prompt_id: Set(input.system_prompt_id),
-                title: Set(input.title),
+                title: Set(Some(title)),
                 pre_prompt: Set(input.pre_prompt),
                 pre_prompt_enabled: Set(input.pre_prompt_enabled),
                 post_prompt: Set(input.post_prompt),
@@ -130,22 +184,54 @@ impl ChatSessionMutation {
                 deleted_at: Set(None),
                 ..Default::default()
             }
-            .insert(scope.db)
-            .await?)
+            .insert(&txn)
+            .await?;
+            if input.seed_first_message
+                && let Some(first) = character.first_message.as_deref()
+            {
+                let user_name = match session.user_profile_id {
+                    Some(id) => {
+                        user_profile::Entity::find_owned(&txn, scope.principal, id)
+                            .await?
+                            .name
+                    }
+                    None => DEFAULT_USER_NAME.to_owned(),
+                };
+                message::ActiveModel {
+                    owner_id: Set(scope.principal.account_id),
+                    chat_session_id: Set(session.id),
+                    role: Set("assistant".to_owned()),
+                    content: Set(fill_placeholders(first, &character.name, &user_name)),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    version: Set(1),
+                    deleted_at: Set(None),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+            txn.commit().await?;
+            Ok(session)
         }
         .await;
         created.map(ChatSession).map_err(|e| e.extend())
     }
 
+    /// Updates the session that `id` or `uuid` names. With `expectedVersion`, only if the session
+    /// still has that version (else CONFLICT: "Version mismatch. Expected X, found Y"). Every update
+    /// adds one to the version.
     async fn update_chat_session(
         &self,
         ctx: &Context<'_>,
-        id: i32,
+        id: Option<i32>,
+        uuid: Option<Uuid>,
         input: UpdateChatSessionInput,
+        expected_version: Option<i32>,
     ) -> Result<ChatSession> {
         let scope = request_scope(ctx)?;
         let updated: AppResult<_> = async {
-            let row = chat_session::Entity::find_owned(scope.db, scope.principal, id).await?;
+            let row = find_session(scope.db, scope.principal, id, uuid, false).await?;
             check_references(
                 scope.db,
                 scope.principal,
@@ -167,7 +253,7 @@ impl ChatSessionMutation {
                 merged(&input.post_prompt, &row.post_prompt).as_deref(),
             )?;
             rating(input.rating.value().copied())?;
-            let version = row.version + 1;
+            let id = row.id;
             let mut row = row.into_active_model();
             row.character_id = set_if(input.character_id);
             row.user_profile_id = set_nullable(input.user_profile_id);
@@ -179,20 +265,124 @@ impl ChatSessionMutation {
             row.post_prompt = set_nullable(input.post_prompt);
             row.post_prompt_enabled = set_if(input.post_prompt_enabled);
             row.rating = set_nullable(input.rating);
-            row.version = Set(version);
             row.updated_at = Set(domain::now());
-            Ok(row.update(scope.db).await?)
+            let update = chat_session::Entity::update_many().set(row);
+            chat_session::Entity::update_versioned(
+                scope.db,
+                scope.principal,
+                id,
+                expected_version,
+                update,
+            )
+            .await
         }
         .await;
         updated.map(ChatSession).map_err(|e| e.extend())
     }
 
-    /// Deletes the session and all of its messages, for good.
-    async fn delete_chat_session(&self, ctx: &Context<'_>, id: i32) -> Result<bool> {
+    /// Deletes the session that `id` or `uuid` names, with its messages. By default for good (a
+    /// soft-deleted session is purged too); with `soft: true` it is hidden everywhere instead and
+    /// `restoreChatSession` brings it back. `expectedVersion` guards against deleting a session
+    /// someone changed meanwhile.
+    async fn delete_chat_session(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<i32>,
+        uuid: Option<Uuid>,
+        #[graphql(default)] soft: bool,
+        expected_version: Option<i32>,
+    ) -> Result<bool> {
         let scope = request_scope(ctx)?;
-        chat_session::Entity::delete_owned(scope.db, scope.principal, id)
-            .await
-            .map(|()| true)
-            .map_err(|e| e.extend())
+        let deleted: AppResult<()> = async {
+            let txn = begin_write(scope.db).await?;
+            let session = find_session(&txn, scope.principal, id, uuid, !soft).await?;
+            if let Some(expected) = expected_version
+                && expected != session.version
+            {
+                return Err(AppError::Conflict(format!(
+                    "Version mismatch. Expected {expected}, found {}",
+                    session.version
+                )));
+            }
+            if soft {
+                let now = domain::now();
+                let update = chat_session::Entity::update_many()
+                    .col_expr(chat_session::Column::DeletedAt, Expr::value(now));
+                chat_session::Entity::update_versioned(
+                    &txn,
+                    scope.principal,
+                    session.id,
+                    Some(session.version),
+                    update,
+                )
+                .await?;
+                // The messages go with it, marked with the same instant so that a restore
+                // brings back exactly these (and not ones deleted one by one before).
+                message::Entity::update_many()
+                    .col_expr(message::Column::DeletedAt, Expr::value(now))
+                    .filter(message::Entity::visible_to(scope.principal))
+                    .filter(message::Column::ChatSessionId.eq(session.id))
+                    .exec(&txn)
+                    .await?;
+            } else {
+                chat_session::Entity::delete_many()
+                    .filter(chat_session::Entity::owned_by(scope.principal))
+                    .filter(chat_session::Column::Id.eq(session.id))
+                    .exec(&txn)
+                    .await?;
+            }
+            txn.commit().await?;
+            Ok(())
+        }
+        .await;
+        deleted.map(|()| true).map_err(|e| e.extend())
+    }
+
+    /// Brings back a soft-deleted session with the messages that were deleted with it, in their
+    /// order. Restoring a session that is not deleted changes nothing.
+    async fn restore_chat_session(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<i32>,
+        uuid: Option<Uuid>,
+    ) -> Result<ChatSession> {
+        let scope = request_scope(ctx)?;
+        let restored: AppResult<_> = async {
+            let txn = begin_write(scope.db).await?;
+            let session = find_session(&txn, scope.principal, id, uuid, true).await?;
+            let Some(deleted_at) = session.deleted_at else {
+                return Ok(session);
+            };
+            message::Entity::update_many()
+                .col_expr(
+                    message::Column::DeletedAt,
+                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                )
+                .filter(message::Entity::owned_by(scope.principal))
+                .filter(message::Column::ChatSessionId.eq(session.id))
+                .filter(message::Column::DeletedAt.eq(deleted_at))
+                .exec(&txn)
+                .await?;
+            chat_session::Entity::update_many()
+                .col_expr(
+                    chat_session::Column::DeletedAt,
+                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                )
+                .col_expr(chat_session::Column::UpdatedAt, Expr::value(domain::now()))
+                .col_expr(
+                    chat_session::Column::Version,
+                    Expr::value(session.version + 1),
+                )
+                .filter(chat_session::Entity::owned_by(scope.principal))
+                .filter(chat_session::Column::Id.eq(session.id))
+                .exec(&txn)
+                .await?;
+            let restored =
+                chat_session::Entity::find_owned(&txn, scope.principal, session.id).await?;
+            txn.commit().await?;
+            Ok(restored)
+        }
+        .await;
+        restored.map(ChatSession).map_err(|e| e.extend())
     }
 }

@@ -1,10 +1,11 @@
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result};
-use entity::{chat_session, message};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+use entity::message;
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, sea_query::Expr};
+use uuid::Uuid;
 
-use super::set_if;
+use super::{chat_session::find_session, set_if};
 use crate::{
-    auth::Owned,
+    auth::Versioned,
     domain::{self, validation::require_text},
     error::AppResult,
     graphql::{
@@ -15,7 +16,9 @@ use crate::{
 
 #[derive(InputObject)]
 pub struct CreateMessageInput {
-    pub chat_session_id: i32,
+    /// The session, by id or by uuid (exactly one).
+    pub chat_session_id: Option<i32>,
+    pub chat_session_uuid: Option<Uuid>,
     #[graphql(default_with = "MessageRole::User")]
     pub role: MessageRole,
     pub content: String,
@@ -42,9 +45,14 @@ impl MessageMutation {
         let created: AppResult<_> = async {
             require_text("content", &input.content)?;
             let txn = crate::db::begin_write(scope.db).await?;
-            let session =
-                chat_session::Entity::find_owned(&txn, scope.principal, input.chat_session_id)
-                    .await?;
+            let session = find_session(
+                &txn,
+                scope.principal,
+                input.chat_session_id,
+                input.chat_session_uuid,
+                false,
+            )
+            .await?;
             let now = domain::now();
             let message = message::ActiveModel {
                 owner_id: Set(scope.principal.account_id),
@@ -69,35 +77,54 @@ impl MessageMutation {
         created.map(Message).map_err(|e| e.extend())
     }
 
+    /// Edits a message. With `expectedVersion`, only if it still has that version (else
+    /// CONFLICT). Every edit adds one to the version.
     async fn update_message(
         &self,
         ctx: &Context<'_>,
         id: i32,
         input: UpdateMessageInput,
+        expected_version: Option<i32>,
     ) -> Result<Message> {
         let scope = request_scope(ctx)?;
         let updated: AppResult<_> = async {
-            let row = message::Entity::find_owned(scope.db, scope.principal, id).await?;
             if let Some(content) = &input.content {
                 require_text("content", content)?;
             }
-            let version = row.version + 1;
-            let mut row = row.into_active_model();
-            row.role = set_if(input.role.map(|r| r.as_str().to_owned()));
-            row.content = set_if(input.content);
-            row.version = Set(version);
-            row.updated_at = Set(domain::now());
-            Ok(row.update(scope.db).await?)
+            let row = message::ActiveModel {
+                role: set_if(input.role.map(|r| r.as_str().to_owned())),
+                content: set_if(input.content),
+                updated_at: Set(domain::now()),
+                ..Default::default()
+            };
+            let update = message::Entity::update_many().set(row);
+            message::Entity::update_versioned(
+                scope.db,
+                scope.principal,
+                id,
+                expected_version,
+                update,
+            )
+            .await
         }
         .await;
         updated.map(Message).map_err(|e| e.extend())
     }
 
-    async fn delete_message(&self, ctx: &Context<'_>, id: i32) -> Result<bool> {
+    /// Deletes a message: it is hidden everywhere (lists, counts, search, exports, context). With
+    /// `expectedVersion`, only if it still has that version (else CONFLICT).
+    async fn delete_message(
+        &self,
+        ctx: &Context<'_>,
+        id: i32,
+        expected_version: Option<i32>,
+    ) -> Result<bool> {
         let scope = request_scope(ctx)?;
-        message::Entity::delete_owned(scope.db, scope.principal, id)
+        let update = message::Entity::update_many()
+            .col_expr(message::Column::DeletedAt, Expr::value(domain::now()));
+        message::Entity::update_versioned(scope.db, scope.principal, id, expected_version, update)
             .await
-            .map(|()| true)
+            .map(|_| true)
             .map_err(|e| e.extend())
     }
 }

@@ -11,6 +11,8 @@ mod user_profile;
 use async_graphql::{MaybeUndefined, MergedObject};
 use sea_orm::ActiveValue::{self, NotSet, Set};
 
+pub(crate) use chat_session::find_session;
+
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     character::CharacterMutation,

@@ -5,6 +5,7 @@ use entity::{ai_model, character, chat_session, message, system_prompt, user_pro
 use sea_orm::{ColumnTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::mutation::find_session;
 use super::{
     pagination::{PageArgs, PageConnection, Sort, paginate},
     request_scope,
@@ -13,10 +14,7 @@ use super::{
         Message, SortDirection, SystemPrompt, UserProfile,
     },
 };
-use crate::{
-    auth::Owned,
-    error::{AppError, AppResult},
-};
+use crate::{auth::Owned, domain::search::search_messages, error::AppResult};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -182,19 +180,8 @@ impl ChatSessionQuery {
         uuid: Option<Uuid>,
     ) -> Result<Option<ChatSession>> {
         let scope = request_scope(ctx)?;
-        let found = match (id, uuid) {
-            (Some(id), None) => {
-                chat_session::Entity::find_owned(scope.db, scope.principal, id).await
-            }
-            (None, Some(uuid)) => chat_session::Entity::scoped(scope.principal)
-                .filter(chat_session::Column::Uuid.eq(uuid))
-                .one(scope.db)
-                .await
-                .map_err(AppError::from)
-                .and_then(|row| row.ok_or_else(|| AppError::not_found("ChatSession", uuid))),
-            _ => Err(AppError::invalid("id", "pass exactly one of id and uuid")),
-        };
-        found
+        find_session(scope.db, scope.principal, id, uuid, false)
+            .await
             .map(|row| Some(ChatSession(row)))
             .map_err(|e| e.extend())
     }
@@ -258,12 +245,13 @@ impl MessageQuery {
         one::<message::Entity, _>(ctx, id).await
     }
 
-    /// The messages of one session, oldest first; `last: n` gives the newest n.
+    /// The messages of one session (by id or uuid), oldest first; `last: n` gives the newest n.
     #[allow(clippy::too_many_arguments)]
     async fn messages(
         &self,
         ctx: &Context<'_>,
-        chat_session_id: i32,
+        chat_session_id: Option<i32>,
+        chat_session_uuid: Option<Uuid>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -272,9 +260,16 @@ impl MessageQuery {
     ) -> Result<PageConnection<Message>> {
         let scope = request_scope(ctx)?;
         let page = async {
-            chat_session::Entity::find_owned(scope.db, scope.principal, chat_session_id).await?;
+            let session = find_session(
+                scope.db,
+                scope.principal,
+                chat_session_id,
+                chat_session_uuid,
+                false,
+            )
+            .await?;
             let query = message::Entity::scoped(scope.principal)
-                .filter(message::Column::ChatSessionId.eq(chat_session_id));
+                .filter(message::Column::ChatSessionId.eq(session.id));
             let args = PageArgs {
                 first,
                 after,
@@ -285,5 +280,42 @@ impl MessageQuery {
             paginate(scope.db, query, Sort::by_id(), &args).await
         };
         page.await.map_err(|e| e.extend())
+    }
+
+    /// Full-text search over message content, best match first: every word of `query` must occur
+    /// (whole words, anywhere in the message). Within one session (by id or uuid) or, with
+    /// neither, across all of the caller's sessions. Deleted messages and sessions never match.
+    async fn search_messages(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        chat_session_id: Option<i32>,
+        chat_session_uuid: Option<Uuid>,
+        #[graphql(default = 20)] limit: i32,
+    ) -> Result<Vec<Message>> {
+        let scope = request_scope(ctx)?;
+        let found = async {
+            let session = if chat_session_id.is_some() || chat_session_uuid.is_some() {
+                Some(
+                    find_session(
+                        scope.db,
+                        scope.principal,
+                        chat_session_id,
+                        chat_session_uuid,
+                        false,
+                    )
+                    .await?
+                    .id,
+                )
+            } else {
+                None
+            };
+            let limit = u64::try_from(limit).unwrap_or(0);
+            search_messages(scope.db, scope.principal, session, &query, limit).await
+        };
+        found
+            .await
+            .map(|rows| rows.into_iter().map(Message).collect())
+            .map_err(|e| e.extend())
     }
 }

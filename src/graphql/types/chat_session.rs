@@ -1,12 +1,16 @@
 use std::sync::Arc;
 
 use super::DateTime;
-use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result, SimpleObject};
 use entity::chat_session;
 use uuid::Uuid;
 
 use super::{AiModel, Character, Message, SystemPrompt, UserProfile};
 use crate::{
+    domain::{
+        context::prompt_context,
+        export::{ExportOptions, transcript},
+    },
     error::AppError,
     graphql::{
         loaders::Loaders,
@@ -18,6 +22,35 @@ use crate::{
 /// A conversation between one of the user's profiles and a character.
 pub struct ChatSession(pub chat_session::Model);
 super::wraps!(ChatSession, chat_session::Model);
+
+/// What a model is sent for this session (see `ChatSession.context`).
+#[derive(SimpleObject)]
+pub struct PromptContext {
+    pub character_name: String,
+    pub messages: Vec<ContextMessage>,
+}
+
+/// One message of a prompt context.
+#[derive(SimpleObject)]
+pub struct ContextMessage {
+    /// `system`, `user` or `assistant`, as model APIs name roles.
+    pub role: String,
+    pub content: String,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Markdown,
+    Text,
+}
+
+/// A chat export. For `JSON`, `content` is the JSON document as text.
+#[derive(SimpleObject)]
+pub struct ChatExport {
+    pub format: ExportFormat,
+    pub content: String,
+}
 
 /// Narrows `chatSessions` to the sessions that use all of the given ids.
 #[derive(InputObject, Default)]
@@ -217,6 +250,51 @@ impl ChatSession {
         message_count(loaders, self.0.id)
             .await
             .map_err(|e| e.extend())
+    }
+
+    /// The prompt context a model gets for this session, in order: system prompt, character card,
+    /// pre-prompt (if enabled), history (or the character's first message), post-prompt (if
+    /// enabled), with `{{char}}` and `{{user}}` filled in.
+    async fn context(&self, ctx: &Context<'_>) -> Result<PromptContext> {
+        let scope = request_scope(ctx)?;
+        let context = prompt_context(scope.db, scope.principal, &self.0)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(PromptContext {
+            character_name: context.character_name,
+            messages: context
+                .messages
+                .into_iter()
+                .map(|m| ContextMessage {
+                    role: m.role.to_owned(),
+                    content: m.content,
+                })
+                .collect(),
+        })
+    }
+
+    /// The session as a document: JSON, Markdown or plain text.
+    async fn export(
+        &self,
+        ctx: &Context<'_>,
+        format: ExportFormat,
+        #[graphql(default = true)] include_metadata: bool,
+        #[graphql(default = true)] include_character: bool,
+    ) -> Result<ChatExport> {
+        let scope = request_scope(ctx)?;
+        let transcript = transcript(scope.db, scope.principal, &self.0)
+            .await
+            .map_err(|e| e.extend())?;
+        let options = ExportOptions {
+            include_metadata,
+            include_character,
+        };
+        let content = match format {
+            ExportFormat::Json => transcript.json(options).to_string(),
+            ExportFormat::Markdown => transcript.markdown(options),
+            ExportFormat::Text => transcript.text(options),
+        };
+        Ok(ChatExport { format, content })
     }
 
     /// The session's messages, oldest first; `last: n` gives the newest n.

@@ -1,0 +1,172 @@
+//! The prompt context: what a model is sent for a chat session. Assembled here and only here; the
+//! GraphQL field `ChatSession.context`, surface B's `/context` and the completions endpoint all use
+//! [`prompt_context`].
+
+use entity::{character, chat_session, message, system_prompt, user_profile};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
+
+use crate::{
+    auth::{Owned, Principal},
+    error::AppResult,
+};
+
+/// One message of the context, with the role a model API expects (`system`, `user`, `assistant`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextMessage {
+    pub role: &'static str,
+    pub content: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PromptContext {
+    pub character_name: String,
+    pub messages: Vec<ContextMessage>,
+}
+
+/// The name `{{user}}` stands for when the session has no user profile.
+pub const DEFAULT_USER_NAME: &str = "User";
+
+/// Replaces `{{char}}` and `{{user}}` (as the community's cards write them, any case).
+pub fn fill_placeholders(text: &str, char_name: &str, user_name: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = &after[..end];
+                if name.eq_ignore_ascii_case("char") {
+                    out.push_str(char_name);
+                } else if name.eq_ignore_ascii_case("user") {
+                    out.push_str(user_name);
+                } else {
+                    out.push_str(&rest[start..start + 2 + end + 2]);
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The character card as one system message: description, personality, scenario and example
+/// messages, each when present.
+fn card(character: &character::Model) -> Option<String> {
+    fn present(value: &Option<String>) -> Option<&str> {
+        value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let parts: Vec<String> = [
+        present(&character.description).map(str::to_owned),
+        present(&character.personality).map(|p| format!("Personality: {p}")),
+        present(&character.scenario).map(|s| format!("Scenario: {s}")),
+        present(&character.message_example).map(|e| format!("Example messages:\n{e}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
+}
+
+/// Assembles the context of `session`, in this order: the system prompt (the session's, else the
+/// card's own); the character card; the pre-prompt if enabled; the history without deleted
+/// messages (or, when there is none, the character's first message as the assistant); the
+/// post-prompt if enabled. Every piece has `{{char}}` and `{{user}}` replaced.
+pub async fn prompt_context<C: ConnectionTrait>(
+    db: &C,
+    principal: Principal,
+    session: &chat_session::Model,
+) -> AppResult<PromptContext> {
+    let character = character::Entity::find_owned(db, principal, session.character_id).await?;
+    let user_name = match session.user_profile_id {
+        Some(id) => user_profile::Entity::find_owned(db, principal, id)
+            .await
+            .ok()
+            .map(|p| p.name),
+        None => None,
+    }
+    .unwrap_or_else(|| DEFAULT_USER_NAME.to_owned());
+    let system = match session.system_prompt_id {
+        Some(id) => system_prompt::Entity::find_owned(db, principal, id)
+            .await
+            .ok()
+            .map(|p| p.content),
+        None => None,
+    }
+    .or_else(|| character.system_prompt.clone());
+    let history = message::Entity::scoped(principal)
+        .filter(message::Column::ChatSessionId.eq(session.id))
+        .order_by_asc(message::Column::Id)
+        .all(db)
+        .await?;
+
+    let mut messages = Vec::with_capacity(history.len() + 4);
+    let mut push = |role: &'static str, text: &str| {
+        if !text.trim().is_empty() {
+            messages.push(ContextMessage {
+                role,
+                content: fill_placeholders(text, &character.name, &user_name),
+            });
+        }
+    };
+    if let Some(system) = &system {
+        push("system", system);
+    }
+    if let Some(card) = card(&character) {
+        push("system", &card);
+    }
+    if session.pre_prompt_enabled
+        && let Some(pre) = &session.pre_prompt
+    {
+        push("system", pre);
+    }
+    if history.is_empty() {
+        if let Some(first) = &character.first_message {
+            push("assistant", first);
+        }
+    } else {
+        for message in &history {
+            push(role_of(&message.role), &message.content);
+        }
+    }
+    if session.post_prompt_enabled
+        && let Some(post) = &session.post_prompt
+    {
+        push("system", post);
+    }
+    Ok(PromptContext {
+        character_name: character.name,
+        messages,
+    })
+}
+
+/// A stored role as a `'static` name (anything unknown is the user's).
+pub fn role_of(stored: &str) -> &'static str {
+    match stored {
+        "assistant" => "assistant",
+        "system" => "system",
+        _ => "user",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_placeholders;
+
+    #[test]
+    fn placeholders_are_replaced_and_others_kept() {
+        assert_eq!(
+            fill_placeholders(
+                "{{user}} meets {{char}}; {{CHAR}} waves. {{other}} {{",
+                "Holmes",
+                "Watson"
+            ),
+            "Watson meets Holmes; Holmes waves. {{other}} {{"
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! Chat exports (surface B's `/export`, GraphQL's `ChatSession.export`): JSON, Markdown and plain
+//! text, in the line formats compat-notes.md gives.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use entity::{character, chat_session, message};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Owned, Principal},
+    error::AppResult,
+};
+
+/// Everything an export shows.
+pub struct ChatTranscript {
+    pub chat_id: Uuid,
+    pub title: Option<String>,
+    pub character_id: i32,
+    pub character_name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+    pub rating: Option<i32>,
+    /// (id, role, content, timestamp), oldest first, deleted messages left out.
+    pub messages: Vec<(i32, String, String, DateTime<Utc>)>,
+}
+
+/// What to put in besides the messages.
+#[derive(Clone, Copy)]
+pub struct ExportOptions {
+    /// The date and message count (Markdown, text) or the `metadata` object (JSON).
+    pub include_metadata: bool,
+    /// The character's name (and id, in JSON).
+    pub include_character: bool,
+}
+
+/// Reads what an export of `session` shows: its character and its live messages.
+pub async fn transcript<C: ConnectionTrait>(
+    db: &C,
+    principal: Principal,
+    session: &chat_session::Model,
+) -> AppResult<ChatTranscript> {
+    let character = character::Entity::find_owned(db, principal, session.character_id).await?;
+    let messages = message::Entity::scoped(principal)
+        .filter(message::Column::ChatSessionId.eq(session.id))
+        .order_by_asc(message::Column::Id)
+        .all(db)
+        .await?;
+    Ok(ChatTranscript {
+        chat_id: session.uuid,
+        title: session.title.clone(),
+        character_id: character.id,
+        character_name: character.name,
+        created_at: session.start_time,
+        last_modified: session.updated_at,
+        rating: session.rating,
+        messages: messages
+            .into_iter()
+            .map(|m| (m.id, m.role, m.content, m.created_at))
+            .collect(),
+    })
+}
+
+pub fn timestamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+impl ChatTranscript {
+    fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or("Untitled Chat")
+    }
+
+    /// `# Chat Export: {title}`, `**Character**: ...`, `**Date**: ...`, `**Messages**: N`, `---`, then
+    /// per message `**{Sender}** ({timestamp}):` and its content, messages separated by a blank line.
+    pub fn markdown(&self, options: ExportOptions) -> String {
+        let mut out = format!("# Chat Export: {}\n\n", self.title());
+        if options.include_character {
+            out.push_str(&format!("**Character**: {}\n", self.character_name));
+        }
+        if options.include_metadata {
+            out.push_str(&format!("**Date**: {}\n", timestamp(self.created_at)));
+            out.push_str(&format!("**Messages**: {}\n", self.messages.len()));
+        }
+        out.push_str("\n---\n");
+        for (_, role, content, at) in &self.messages {
+            out.push_str(&format!(
+                "\n**{}** ({}):\n{}\n",
+                sender(role),
+                timestamp(*at),
+                content
+            ));
+        }
+        out
+    }
+
+    /// `Chat: ...`, `Character: ...`, `Date: ...`, a line of 40 dashes, then `sender: content`.
+    pub fn text(&self, options: ExportOptions) -> String {
+        let mut out = format!("Chat: {}\n", self.title());
+        if options.include_character {
+            out.push_str(&format!("Character: {}\n", self.character_name));
+        }
+        if options.include_metadata {
+            out.push_str(&format!("Date: {}\n", timestamp(self.created_at)));
+        }
+        out.push_str(&"-".repeat(40));
+        out.push('\n');
+        for (_, role, content, _) in &self.messages {
+            out.push_str(&format!("{role}: {content}\n"));
+        }
+        out
+    }
+
+    /// `{chat_id, character_name, character_id, title, created_at, messages: [{id, role, content,
+    /// timestamp}], metadata: {total_messages, rating, last_modified}}`.
+    pub fn json(&self, options: ExportOptions) -> Value {
+        let mut out = json!({
+            "chat_id": self.chat_id,
+            "title": self.title(),
+            "created_at": timestamp(self.created_at),
+            "messages": self.messages.iter().map(|(id, role, content, at)| json!({
+                "id": id, "role": role, "content": content, "timestamp": timestamp(*at),
+            })).collect::<Vec<_>>(),
+        });
+        if options.include_character {
+            out["character_name"] = json!(self.character_name);
+            out["character_id"] = json!(self.character_id);
+        }
+        if options.include_metadata {
+            out["metadata"] = json!({
+                "total_messages": self.messages.len(),
+                "rating": self.rating,
+                "last_modified": timestamp(self.last_modified),
+            });
+        }
+        out
+    }
+}
+
+/// `user` -> `User`.
+fn sender(role: &str) -> String {
+    let mut chars = role.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
