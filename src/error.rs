@@ -26,8 +26,12 @@ pub enum AppError {
         message: String,
         field: Option<String>,
     },
+    /// A rule refuses the request as things stand (e.g. deleting a character sessions use).
     #[error("{0}")]
     Conflict(String),
+    /// Optimistic locking: the row changed since the client read it.
+    #[error("Version mismatch. Expected {expected}, found {found}")]
+    VersionMismatch { expected: i32, found: i32 },
     #[error("rate limit exceeded")]
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
@@ -60,7 +64,7 @@ impl AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden => "FORBIDDEN",
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
-            AppError::Conflict(_) => "CONFLICT",
+            AppError::Conflict(_) | AppError::VersionMismatch { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -73,7 +77,7 @@ impl AppError {
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::VersionMismatch { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -116,6 +120,11 @@ impl ErrorExtensions for AppError {
             } = self
             {
                 ext.set("field", field.as_str());
+            }
+            if let AppError::VersionMismatch { expected, found } = self {
+                ext.set("reason", "VERSION_MISMATCH");
+                ext.set("expectedVersion", *expected);
+                ext.set("currentVersion", *found);
             }
             if let AppError::RateLimited { retry_after_secs } = self {
                 ext.set("retryAfter", *retry_after_secs);

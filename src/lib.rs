@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// The REST surfaces' GraphQL operations, parsed once.
     pub operations: Arc<rest::forward::Operations>,
+    /// Surface B's legacy `/complete`: 5 calls a second per (account, chat).
+    pub complete_limiter: Arc<rest::throttle::Throttle<(i32, uuid::Uuid)>>,
 }
 
 /// A ready-to-serve Parley.
@@ -61,6 +63,9 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         db,
         metrics,
         operations: Arc::new(rest::forward::Operations::load()),
+        complete_limiter: Arc::new(rest::throttle::Throttle::per_second(
+            std::num::NonZeroU32::new(5).expect("5 is not zero"),
+        )),
     };
     Ok(App {
         router: router(state.clone()),

@@ -112,11 +112,10 @@ pub trait Versioned: Owned {
             }
             if update.exec(db).await?.rows_affected == 0 {
                 let current = Self::find_owned(db, principal, id).await?;
-                return Err(AppError::Conflict(format!(
-                    "Version mismatch. Expected {}, found {}",
-                    expected.unwrap_or_default(),
-                    Self::version_of(&current)
-                )));
+                return Err(AppError::VersionMismatch {
+                    expected: expected.unwrap_or_default(),
+                    found: Self::version_of(&current),
+                });
             }
             Self::find()
                 .filter(Self::owned_by(principal))

@@ -6,34 +6,27 @@ use async_graphql::{ServerError, Variables, parser::types::ExecutableDocument};
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use crate::{AppState, error::AppError, graphql};
+use crate::{AppState, auth::Principal, error::AppError, graphql};
+
+/// `(file name, contents)` of each `operations/{name}.graphql`, built into the binary.
+macro_rules! documents {
+    ($($name:literal),* $(,)?) => {
+        &[$((
+            concat!($name, ".graphql"),
+            include_str!(concat!("operations/", $name, ".graphql")),
+        )),*]
+    };
+}
 
 /// The operation documents, parsed once at start-up.
-const DOCUMENTS: &[(&str, &str)] = &[
-    (
-        "chat_sessions.graphql",
-        include_str!("operations/chat_sessions.graphql"),
-    ),
-    (
-        "characters.graphql",
-        include_str!("operations/characters.graphql"),
-    ),
-    (
-        "user_profiles.graphql",
-        include_str!("operations/user_profiles.graphql"),
-    ),
-    (
-        "ai_models.graphql",
-        include_str!("operations/ai_models.graphql"),
-    ),
-    (
-        "system_prompts.graphql",
-        include_str!("operations/system_prompts.graphql"),
-    ),
-    (
-        "messages.graphql",
-        include_str!("operations/messages.graphql"),
-    ),
+const DOCUMENTS: &[(&str, &str)] = documents![
+    "chat_sessions",
+    "characters",
+    "user_profiles",
+    "ai_models",
+    "system_prompts",
+    "messages",
+    "chats",
 ];
 
 /// Named operations, each with the parsed document (operations and fragments) it belongs to.
@@ -75,10 +68,15 @@ pub struct Failure {
     pub message: String,
     /// The input field at fault, as GraphQL names it, when there is one.
     pub field: Option<String>,
+    /// `extensions.reason`, e.g. `VERSION_MISMATCH` for a CONFLICT.
+    pub reason: Option<String>,
 }
 
 impl From<AppError> for Failure {
     fn from(error: AppError) -> Self {
+        if let AppError::Internal(cause) = &error {
+            tracing::error!(error = %cause, "REST forwarding failed");
+        }
         Failure {
             code: error.code().to_owned(),
             message: error.to_string(),
@@ -86,6 +84,7 @@ impl From<AppError> for Failure {
                 AppError::BadUserInput { field, .. } => field.clone(),
                 _ => None,
             },
+            reason: None,
         }
     }
 }
@@ -99,6 +98,7 @@ impl From<ServerError> for Failure {
         Failure {
             code: extension("code").unwrap_or_else(|| "INTERNAL_SERVER_ERROR".to_owned()),
             field: extension("field"),
+            reason: extension("reason"),
             message: error.message,
         }
     }
@@ -113,7 +113,22 @@ impl AppState {
         operation: &str,
         variables: serde_json::Value,
     ) -> Result<T, Failure> {
-        let principal = self.api_keys.authenticate(headers).await?;
+        let principal = self.authenticate(headers).await?;
+        self.forward_as(principal, operation, variables).await
+    }
+
+    /// Who the request's credentials name.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Failure> {
+        Ok(self.api_keys.authenticate(headers).await?)
+    }
+
+    /// [`AppState::forward`] for a request already authenticated.
+    pub async fn forward_as<T: DeserializeOwned>(
+        &self,
+        principal: Principal,
+        operation: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, Failure> {
         let document = self.operations.by_name.get(operation).ok_or_else(|| {
             AppError::internal(std::io::Error::other(format!(
                 "no REST operation named {operation}"

@@ -4,16 +4,27 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-/// One bad input: the field (in the REST surface's own naming) and what is wrong with it.
+/// One bad input: where it was (`path`, `query` or `body`), the field (in the REST surface's own
+/// naming) and what is wrong with it.
 #[derive(Debug)]
 pub struct InputError {
+    pub location: &'static str,
     pub field: String,
     pub message: String,
 }
 
 impl InputError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::at("query", field, message)
+    }
+
+    pub fn at(
+        location: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         InputError {
+            location,
             field: field.into(),
             message: message.into(),
         }
@@ -25,7 +36,7 @@ pub fn id(field: &str, raw: &str) -> Result<i32, InputError> {
     raw.parse::<i32>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| InputError::new(field, format!("`{raw}` is not a valid id")))
+        .ok_or_else(|| InputError::at("path", field, format!("`{raw}` is not a valid id")))
 }
 
 /// A JSON body. Unknown fields are ignored (clients often send back what they read).
@@ -33,7 +44,7 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, InputError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let message = e.inner().to_string();
-        InputError::new(field_of(e.path().to_string(), &message), message)
+        InputError::at("body", field_of(e.path().to_string(), &message), message)
     })
 }
 
@@ -60,6 +71,12 @@ fn field_of(path: String, message: &str) -> String {
         .filter(|_| message.starts_with("missing field"))
         .unwrap_or("body")
         .to_owned()
+}
+
+/// A path uuid (surface B's chat ids).
+pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, InputError> {
+    raw.parse()
+        .map_err(|_| InputError::at("path", field, format!("`{raw}` is not a valid UUID")))
 }
 
 /// Page and page size, checked against the surface's limits.

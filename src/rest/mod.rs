@@ -5,6 +5,8 @@
 pub mod forward;
 pub mod input;
 pub mod surface_a;
+pub mod surface_b;
+pub mod throttle;
 
 use utoipa::{
     Modify, OpenApi,
@@ -30,6 +32,8 @@ use crate::AppState;
         (name = "ai-models", description = "Surface A: AI models"),
         (name = "system-prompts", description = "Surface A: system prompts"),
         (name = "messages", description = "Messages of chat sessions"),
+        (name = "character-chat-sessions", description = "Surface B: chats by uuid, with soft delete, \
+                                                          versions, context, export and search"),
     )
 )]
 struct ApiDoc;
@@ -50,7 +54,9 @@ impl Modify for ApiKeyAuth {
 
 /// Every REST route, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(surface_a::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(surface_a::router())
+        .merge(surface_b::router())
 }
 
 /// The OpenAPI document of the REST surfaces (what `GET /openapi.json` serves).

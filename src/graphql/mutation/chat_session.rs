@@ -299,10 +299,10 @@ impl ChatSessionMutation {
             if let Some(expected) = expected_version
                 && expected != session.version
             {
-                return Err(AppError::Conflict(format!(
-                    "Version mismatch. Expected {expected}, found {}",
-                    session.version
-                )));
+                return Err(AppError::VersionMismatch {
+                    expected,
+                    found: session.version,
+                });
             }
             if soft {
                 let now = domain::now();

@@ -1,5 +1,8 @@
 //! Messages: `/api/v1/chat-sessions/{id}/messages` (surface A) and `/api/v1/messages/{id}`, which
-//! both surfaces share: its message object carries the fields of both.
+//! both surfaces share: its message object carries the fields of both, it takes surface B's
+//! optional `expected_version` (409 on mismatch), and its errors carry both surfaces' keys
+//! (`{"error": {...}, "detail": "..."}`, with surface A's status codes). DELETE is soft: the
+//! message is hidden everywhere.
 
 use axum::{
     Json,
@@ -9,10 +12,10 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, Deleted, ErrorBody, ItemData, Page, PageParams};
+use super::{ApiError, ApiResult, Deleted, ErrorBody, ItemData, Page, PageParams};
 use crate::{AppState, rest::input};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -79,6 +82,16 @@ pub struct CreateMessage {
 pub struct UpdateMessage {
     pub role: Option<Role>,
     pub content: Option<String>,
+    /// Apply only if the message still has this version (else 409); the query parameter of the
+    /// same name works too.
+    pub expected_version: Option<i32>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionParams {
+    /// Apply only if the message still has this version (else 409).
+    pub expected_version: Option<i32>,
 }
 
 /// The messages of a chat session, oldest first.
@@ -150,64 +163,75 @@ async fn get_message(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
-    let id = input::id("message_id", &id)?;
-    super::get(&state, &headers, "GetMessage", id).await
+    let answer = async {
+        let id = input::id("message_id", &id)?;
+        super::get(&state, &headers, "GetMessage", id).await
+    };
+    answer.await.map_err(ApiError::for_both_surfaces)
 }
 
 /// Edit a message (partial).
 #[utoipa::path(
     put, path = "/api/v1/messages/{message_id}", tag = "messages",
-    params(("message_id" = i32, Path, description = "ID of the message")),
+    params(("message_id" = i32, Path, description = "ID of the message"), VersionParams),
     request_body = UpdateMessage,
     responses(
         (status = 200, body = Message),
         (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 409, description = "Version mismatch. Expected X, found Y", body = ErrorBody),
     )
 )]
 async fn update_message(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> ApiResult<Json<Message>> {
-    let id = input::id("message_id", &id)?;
-    let body: UpdateMessage = input::json(&body)?;
-    let mut changes = Map::new();
-    if let Some(role) = body.role {
-        changes.insert("role".into(), json!(role.graphql()));
-    }
-    if let Some(content) = body.content {
-        changes.insert("content".into(), json!(content));
-    }
-    let data: ItemData<Message> = state
-        .forward(
-            &headers,
-            "UpdateMessage",
-            json!({ "id": id, "input": changes }),
-        )
-        .await?;
-    Ok(Json(data.item))
+    let answer = async {
+        let id = input::id("message_id", &id)?;
+        let params: VersionParams = input::query(query.as_deref())?;
+        let body: UpdateMessage = input::json(&body)?;
+        let mut changes = Map::new();
+        if let Some(role) = body.role {
+            changes.insert("role".into(), json!(role.graphql()));
+        }
+        if let Some(content) = body.content {
+            changes.insert("content".into(), json!(content));
+        }
+        let variables = json!({
+            "id": id,
+            "input": changes,
+            "expectedVersion": params.expected_version.or(body.expected_version),
+        });
+        let data: ItemData<Message> = state.forward(&headers, "UpdateMessage", variables).await?;
+        Ok(Json(data.item))
+    };
+    answer.await.map_err(ApiError::for_both_surfaces)
 }
 
-/// Delete a message.
+/// Delete a message (soft: it is hidden everywhere).
 #[utoipa::path(
     delete, path = "/api/v1/messages/{message_id}", tag = "messages",
-    params(("message_id" = i32, Path, description = "ID of the message")),
-    responses((status = 200, body = Deleted), (status = 404, body = ErrorBody))
+    params(("message_id" = i32, Path, description = "ID of the message"), VersionParams),
+    responses(
+        (status = 200, body = Deleted),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Version mismatch. Expected X, found Y", body = ErrorBody),
+    )
 )]
 async fn delete_message(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Deleted>> {
-    let id = input::id("message_id", &id)?;
-    super::delete(
-        &state,
-        &headers,
-        "DeleteMessage",
-        json!({ "id": id }),
-        "Message",
-    )
-    .await
+    let answer = async {
+        let id = input::id("message_id", &id)?;
+        let params: VersionParams = input::query(query.as_deref())?;
+        let variables = json!({ "id": id, "expectedVersion": params.expected_version });
+        super::delete(&state, &headers, "DeleteMessage", variables, "Message").await
+    };
+    answer.await.map_err(ApiError::for_both_surfaces)
 }

@@ -63,13 +63,26 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Map<String, Value>,
+    /// Also carry surface B's `detail` (on `/api/v1/messages/{id}`, which both surfaces use).
+    with_detail: bool,
+}
+
+impl ApiError {
+    /// The error readable by clients of either surface: `{"error": {...}, "detail": "..."}`.
+    pub fn for_both_surfaces(mut self) -> Self {
+        self.with_detail = true;
+        self
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
+        let mut body = json!({
             "error": { "code": self.code, "message": self.message, "details": self.details }
         });
+        if self.with_detail {
+            body["detail"] = json!(self.message);
+        }
         (self.status, Json(body)).into_response()
     }
 }
@@ -83,6 +96,7 @@ impl From<InputError> for ApiError {
             code: "VALIDATION_ERROR",
             message: format!("Invalid input: {}", error.message),
             details,
+            with_detail: false,
         }
     }
 }
@@ -92,7 +106,11 @@ impl From<Failure> for ApiError {
         let (status, code) = match failure.code.as_str() {
             "NOT_FOUND" => (StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND"),
             "BAD_USER_INPUT" => (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
-            // Surface A has no 409: a rule that refuses the request is a business rule.
+            // Only the shared message path takes versions; other refusals are business rules
+            // (surface A has no 409).
+            "CONFLICT" if failure.reason.as_deref() == Some("VERSION_MISMATCH") => {
+                (StatusCode::CONFLICT, "CONFLICT")
+            }
             "CONFLICT" => (StatusCode::BAD_REQUEST, "BUSINESS_RULE_ERROR"),
             "UNAUTHENTICATED" => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
             "FORBIDDEN" => (StatusCode::FORBIDDEN, "FORBIDDEN"),
@@ -112,6 +130,7 @@ impl From<Failure> for ApiError {
             code,
             message: failure.message,
             details,
+            with_detail: false,
         }
     }
 }

@@ -1,0 +1,478 @@
+//! `/api/v1/chats/`: sessions by uuid.
+
+use std::time::Duration;
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::{Detail, DetailError, DetailResult};
+use crate::{
+    AppState,
+    rest::input::{self, InputError, present},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_chats, create_chat))
+        .routes(routes!(get_chat, update_chat, delete_chat))
+        .routes(routes!(restore_chat))
+        .routes(routes!(chat_context))
+        .routes(routes!(export_chat))
+        .routes(routes!(complete_chat))
+}
+
+/// A chat session as surface B shows it.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Chat {
+    /// The chat id (a UUID).
+    pub id: Uuid,
+    pub character_id: i32,
+    pub title: Option<String>,
+    /// 1 to 5.
+    pub rating: Option<i32>,
+    pub created_at: String,
+    pub last_modified: String,
+    pub message_count: i64,
+    /// Adds one on every change; send it back as `expected_version`.
+    pub version: i32,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateChat {
+    pub character_id: i32,
+    /// Default `"{character name} Chat ({YYYYmmdd_HHMMSS})"`.
+    pub title: Option<String>,
+    pub rating: Option<i32>,
+    pub user_profile_id: Option<i32>,
+    pub ai_model_id: Option<i32>,
+    pub system_prompt_id: Option<i32>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CreateChatParams {
+    /// Store the character's first message as the chat's opening message.
+    #[serde(default)]
+    pub seed_first_message: bool,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct UpdateChat {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i32>)]
+    pub rating: Option<Option<i32>>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionParams {
+    /// Apply only if the chat still has this version (else 409).
+    pub expected_version: Option<i32>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteChatParams {
+    pub expected_version: Option<i32>,
+    /// Purge the chat and its messages instead of the default soft delete.
+    #[serde(default)]
+    pub hard_delete: bool,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListChatsParams {
+    /// Page number, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Items per page (default 20, at most 100).
+    pub per_page: Option<i64>,
+    /// Alternative to `per_page`.
+    pub limit: Option<i64>,
+    /// Alternative to `page`: rows to skip.
+    pub offset: Option<i64>,
+    pub character_id: Option<i32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChatList {
+    pub success: bool,
+    pub data: Vec<Chat>,
+    pub metadata: ListMetadata,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ListMetadata {
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ChatContext {
+    pub character_name: String,
+    pub messages: Vec<ContextMessage>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ContextMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `json` (default), `markdown` or `text`.
+    pub format: Option<String>,
+    /// Default true.
+    pub include_metadata: Option<bool>,
+    /// Default true.
+    pub include_character: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Completed {
+    pub status: String,
+    pub chat_id: Uuid,
+}
+
+#[derive(Deserialize)]
+struct Item<T> {
+    item: T,
+}
+
+#[derive(Deserialize)]
+struct Listed {
+    page: ListedPage,
+}
+
+#[derive(Deserialize)]
+struct ListedPage {
+    total: i64,
+    items: Vec<Chat>,
+}
+
+const MAX_PER_PAGE: i64 = 100;
+
+/// List chats, most recently changed first.
+#[utoipa::path(
+    get, path = "/api/v1/chats/", tag = "character-chat-sessions",
+    params(ListChatsParams),
+    responses((status = 200, body = ChatList), (status = 422, body = Detail))
+)]
+async fn list_chats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> DetailResult<Json<ChatList>> {
+    let params: ListChatsParams = input::query(query.as_deref())?;
+    let per_page = params.limit.or(params.per_page);
+    let (page, per_page) = input::page(params.page, per_page, 20, MAX_PER_PAGE)?;
+    let offset = match params.offset {
+        Some(offset) if offset < 0 => {
+            return Err(InputError::new("offset", "offset must not be negative").into());
+        }
+        Some(offset) => offset,
+        None => (page - 1) * per_page,
+    };
+    let variables = json!({
+        "first": per_page,
+        "offset": offset,
+        "filter": { "characterId": params.character_id },
+    });
+    let listed: Listed = state.forward(&headers, "ListChats", variables).await?;
+    Ok(Json(ChatList {
+        success: true,
+        data: listed.page.items,
+        metadata: ListMetadata {
+            page: offset / per_page + 1,
+            per_page,
+            total: listed.page.total,
+            total_pages: (listed.page.total + per_page - 1) / per_page,
+        },
+    }))
+}
+
+/// Create a chat with a character.
+#[utoipa::path(
+    post, path = "/api/v1/chats/", tag = "character-chat-sessions",
+    params(CreateChatParams),
+    request_body = CreateChat,
+    responses(
+        (status = 201, body = Chat),
+        (status = 404, description = "Unknown character", body = Detail),
+        (status = 422, body = Detail),
+    )
+)]
+async fn create_chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> DetailResult<(StatusCode, Json<Chat>)> {
+    let params: CreateChatParams = input::query(query.as_deref())?;
+    let body: CreateChat = input::json(&body)?;
+    let chat = json!({
+        "characterId": body.character_id,
+        "title": body.title,
+        "rating": body.rating,
+        "userProfileId": body.user_profile_id,
+        "aiModelId": body.ai_model_id,
+        "systemPromptId": body.system_prompt_id,
+        "seedFirstMessage": params.seed_first_message,
+    });
+    let created: Item<Chat> = state
+        .forward(&headers, "CreateChat", json!({ "input": chat }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(created.item)))
+}
+
+/// One chat.
+#[utoipa::path(
+    get, path = "/api/v1/chats/{chat_id}", tag = "character-chat-sessions",
+    params(("chat_id" = Uuid, Path)),
+    responses((status = 200, body = Chat), (status = 404, body = Detail))
+)]
+async fn get_chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat_id): Path<String>,
+) -> DetailResult<Json<Chat>> {
+    let uuid = input::uuid("chat_id", &chat_id)?;
+    let chat: Item<Chat> = state
+        .forward(&headers, "GetChat", json!({ "uuid": uuid }))
+        .await?;
+    Ok(Json(chat.item))
+}
+
+/// Update a chat's title or rating; adds one to its version.
+#[utoipa::path(
+    put, path = "/api/v1/chats/{chat_id}", tag = "character-chat-sessions",
+    params(("chat_id" = Uuid, Path), VersionParams),
+    request_body = UpdateChat,
+    responses(
+        (status = 200, body = Chat),
+        (status = 404, body = Detail),
+        (status = 409, description = "Version mismatch. Expected X, found Y", body = Detail),
+        (status = 422, body = Detail),
+    )
+)]
+async fn update_chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat_id): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> DetailResult<Json<Chat>> {
+    let uuid = input::uuid("chat_id", &chat_id)?;
+    let params: VersionParams = input::query(query.as_deref())?;
+    let body: UpdateChat = input::json(&body)?;
+    let variables = json!({
+        "uuid": uuid,
+        "input": input::graphql_input(body),
+        "expectedVersion": params.expected_version,
+    });
+    let chat: Item<Chat> = state.forward(&headers, "UpdateChat", variables).await?;
+    Ok(Json(chat.item))
+}
+
+/// Delete a chat: soft (hidden everywhere, restorable) unless `hard_delete=true`.
+#[utoipa::path(
+    delete, path = "/api/v1/chats/{chat_id}", tag = "character-chat-sessions",
+    params(("chat_id" = Uuid, Path), DeleteChatParams),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = Detail),
+        (status = 409, body = Detail),
+    )
+)]
+async fn delete_chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> DetailResult<StatusCode> {
+    let uuid = input::uuid("chat_id", &chat_id)?;
+    let params: DeleteChatParams = input::query(query.as_deref())?;
+    let variables = json!({
+        "uuid": uuid,
+        "soft": !params.hard_delete,
+        "expectedVersion": params.expected_version,
+    });
+    let _: Value = state.forward(&headers, "DeleteChat", variables).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Bring back a soft-deleted chat with its messages. Restoring a live chat changes nothing.
+#[utoipa::path(
+    post, path = "/api/v1/chats/{chat_id}/restore", tag = "character-chat-sessions",
+    params(("chat_id" = Uuid, Path)),
+    responses((status = 200, body = Chat), (status = 404, body = Detail))
+)]
+async fn restore_chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat_id): Path<String>,
+) -> DetailResult<Json<Chat>> {
+    let uuid = input::uuid("chat_id", &chat_id)?;
+    let chat: Item<Chat> = state
+        .forward(&headers, "RestoreChat", json!({ "uuid": uuid }))
+        .await?;
+    Ok(Json(chat.item))
+}
+
+#[derive(Deserialize)]
+struct WithContext {
+    context: ChatContext,
+}
+
+/// The prompt context for `/api/v1/chat/completions`.
+#[utoipa::path(
+    get, path = "/api/v1/chats/{chat_id}/context", tag = "character-chat-sessions",
+    params(("chat_id" = Uuid, Path)),
+    responses((status = 200, body = ChatContext), (status = 404, body = Detail))
+)]
+async fn chat_context(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat_id): Path<String>,
+) -> DetailResult<Json<ChatContext>> {
+    let uuid = input::uuid("chat_id", &chat_id)?;
+    let chat: Item<WithContext> = state
+        .forward(&headers, "ChatContext", json!({ "uuid": uuid }))
+        .await?;
+    Ok(Json(chat.item.context))
+}
+
+#[derive(Deserialize)]
+struct WithExport {
+    export: ExportContent,
+}
+
+#[derive(Deserialize)]
+struct ExportContent {
+    content: String,
+}
+
+/// Export a chat as JSON, or as Markdown or text (`{"content", "format"}`).
+#[utoipa::path(
+    get, path = "/api/v1/chats/{chat_id}/export", tag = "character-chat-sessions",
+    params(("chat_id" = Uuid, Path), ExportParams),
+    responses(
+        (status = 200, description = "json: the chat document; markdown/text: {content, format}", body = Object),
+        (status = 404, body = Detail),
+        (status = 422, body = Detail),
+    )
+)]
+async fn export_chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> DetailResult<Json<Value>> {
+    let uuid = input::uuid("chat_id", &chat_id)?;
+    let params: ExportParams = input::query(query.as_deref())?;
+    let format = params.format.as_deref().unwrap_or("json");
+    let graphql_format = match format {
+        "json" => "JSON",
+        "markdown" => "MARKDOWN",
+        "text" => "TEXT",
+        other => {
+            return Err(InputError::new(
+                "format",
+                format!("format must be json, markdown or text, not `{other}`"),
+            )
+            .into());
+        }
+    };
+    let variables = json!({
+        "uuid": uuid,
+        "format": graphql_format,
+        "includeMetadata": params.include_metadata.unwrap_or(true),
+        "includeCharacter": params.include_character.unwrap_or(true),
+    });
+    let chat: Item<WithExport> = state.forward(&headers, "ExportChat", variables).await?;
+    let content = chat.item.export.content;
+    Ok(Json(if format == "json" {
+        serde_json::from_str(&content).unwrap_or(Value::String(content))
+    } else {
+        let mut body = Map::new();
+        body.insert("content".into(), Value::String(content));
+        body.insert("format".into(), Value::String(format.to_owned()));
+        Value::Object(body)
+    }))
+}
+
+/// When the legacy endpoint stops working (`Sunset`, RFC 8594).
+const COMPLETE_SUNSET: &str = "Thu, 31 Dec 2026 23:59:59 GMT";
+
+/// Legacy: answers `{"status": "ok"}`, at most 5 times a second per chat and caller. Deprecated in
+/// favour of `POST /api/v1/chat/completions`.
+#[utoipa::path(
+    post, path = "/api/v1/chats/{chat_id}/complete", tag = "character-chat-sessions",
+    params(("chat_id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Completed),
+        (status = 404, body = Detail),
+        (status = 429, description = "Rate limit exceeded for chat completion; see Retry-After", body = Detail),
+    )
+)]
+async fn complete_chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat_id): Path<String>,
+) -> Response {
+    let answer = async {
+        let uuid = input::uuid("chat_id", &chat_id)?;
+        let principal = state.authenticate(&headers).await?;
+        let _: Item<Value> = state
+            .forward_as(principal, "GetChat", json!({ "uuid": uuid }))
+            .await?;
+        if let Err(wait) = state.complete_limiter.check((principal.account_id, uuid)) {
+            let seconds = wait.max(Duration::from_secs(1)).as_secs_f64().ceil() as u64;
+            return Err(DetailError::rate_limited(
+                "Rate limit exceeded for chat completion",
+                seconds,
+            ));
+        }
+        Ok(Json(Completed {
+            status: "ok".into(),
+            chat_id: uuid,
+        }))
+    };
+    let mut response = match answer.await {
+        Ok(ok) => ok.into_response(),
+        Err(err) => DetailError::into_response(err),
+    };
+    let headers = response.headers_mut();
+    headers.insert("deprecation", HeaderValue::from_static("true"));
+    headers.insert("sunset", HeaderValue::from_static(COMPLETE_SUNSET));
+    headers.insert(
+        header::LINK,
+        HeaderValue::from_static("</api/v1/chat/completions>; rel=\"successor-version\""),
+    );
+    response
+}

@@ -1,0 +1,106 @@
+//! Surface B: `/api/v1/chats` (`../shared/spec/character-chat-sessions-api.md` and the surface B
+//! part of `compat-notes.md`): chats addressed by uuid, soft delete and restore, versions, context,
+//! export, messages and search, with FastAPI-shaped errors (`{"detail": ...}`, 422 with a list of
+//! field errors).
+
+mod chats;
+mod messages;
+
+use axum::{
+    Json,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+
+use super::{
+    forward::Failure,
+    input::{self, InputError},
+};
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(chats::router())
+        .merge(messages::router())
+}
+
+/// FastAPI's error body: a message, or for validation errors a list of field errors.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Detail {
+    /// A message, or a list of `{"loc": [...], "msg": "...", "type": "..."}`.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+/// An error answered in surface B's shape.
+#[derive(Debug)]
+pub struct DetailError {
+    status: StatusCode,
+    detail: Value,
+    retry_after: Option<u64>,
+}
+
+impl DetailError {
+    pub fn rate_limited(message: &str, retry_after: u64) -> Self {
+        DetailError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            detail: json!(message),
+            retry_after: Some(retry_after),
+        }
+    }
+}
+
+impl IntoResponse for DetailError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(json!({ "detail": self.detail }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
+    }
+}
+
+fn validation(location: &str, field: &str, message: &str) -> DetailError {
+    DetailError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        detail: json!([{ "loc": [location, field], "msg": message, "type": "value_error" }]),
+        retry_after: None,
+    }
+}
+
+impl From<InputError> for DetailError {
+    fn from(error: InputError) -> Self {
+        validation(error.location, &error.field, &error.message)
+    }
+}
+
+impl From<Failure> for DetailError {
+    fn from(failure: Failure) -> Self {
+        let status = match failure.code.as_str() {
+            "BAD_USER_INPUT" => {
+                let field = input::snake_case(failure.field.as_deref().unwrap_or("body"));
+                return validation("body", &field, &failure.message);
+            }
+            "NOT_FOUND" => StatusCode::NOT_FOUND,
+            "CONFLICT" => StatusCode::CONFLICT,
+            "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+            "FORBIDDEN" => StatusCode::FORBIDDEN,
+            "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+            "PAYLOAD_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        DetailError {
+            status,
+            detail: json!(failure.message),
+            retry_after: None,
+        }
+    }
+}
+
+pub type DetailResult<T> = Result<T, DetailError>;
