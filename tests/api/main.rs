@@ -12,4 +12,5 @@ mod metrics;
 mod openapi;
 mod pagination;
 mod rest_a;
+mod rest_b;
 mod schema;

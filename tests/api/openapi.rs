@@ -40,6 +40,22 @@ const SURFACE_A: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/system-prompts/{system_prompt_id}"),
 ];
 
+/// Every surface B route.
+const SURFACE_B: &[(&str, &str)] = &[
+    ("GET", "/api/v1/chats/"),
+    ("POST", "/api/v1/chats/"),
+    ("GET", "/api/v1/chats/{chat_id}"),
+    ("PUT", "/api/v1/chats/{chat_id}"),
+    ("DELETE", "/api/v1/chats/{chat_id}"),
+    ("POST", "/api/v1/chats/{chat_id}/restore"),
+    ("GET", "/api/v1/chats/{chat_id}/context"),
+    ("GET", "/api/v1/chats/{chat_id}/export"),
+    ("POST", "/api/v1/chats/{chat_id}/complete"),
+    ("GET", "/api/v1/chats/{chat_id}/messages"),
+    ("POST", "/api/v1/chats/{chat_id}/messages"),
+    ("GET", "/api/v1/chats/{chat_id}/messages/search"),
+];
+
 /// Every `$ref` in `value`.
 fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
     match value {
@@ -74,7 +90,7 @@ async fn the_openapi_document_is_valid_complete_and_checked_in() {
         .validate_version()
         .expect("a supported OpenAPI version");
     assert_eq!((version.major, version.minor), (3, 1));
-    for (method, path) in SURFACE_A {
+    for (method, path) in SURFACE_A.iter().chain(SURFACE_B) {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let operation = spec
             .operation(&method, path)
