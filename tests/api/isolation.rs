@@ -189,6 +189,8 @@ async fn owners_cannot_see_or_touch_each_others_rows() {
         assert_eq!(lists["data"][list]["totalCount"], 0, "{list}: {lists}");
         assert_eq!(lists["data"][list]["nodes"], json!([]), "{list}");
     }
+    let search = as_b("{ searchMessages(query: \"secret\") { id } }", json!({})).await;
+    assert_eq!(search["data"]["searchMessages"], json!([]));
     let filtered = as_b(
         "query($c: Int!) { chatSessions(filter: {characterId: $c}) { totalCount } }",
         json!({ "c": character }),
