@@ -1,15 +1,9 @@
-//! One `Config`, read from `PARLEY_*` environment variables (and `DATABASE_URL`).
+//! One `Config`, read from `PARLEY_*` environment variables (and `DATABASE_URL`), checked at
+//! start-up: a value that cannot be used stops Parley with a message naming the variable.
 //!
-//! Every setting, its variable and its default:
-//!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `DATABASE_URL` | `sqlite://parley.db?mode=rwc` | SQLite file (created) or `postgres://...` |
-//! | `PARLEY_BIND` | `127.0.0.1:8000` | address to listen on |
-//! | `PARLEY_API_KEY` | generated on first start | the single-user API key |
-//! | `PARLEY_DB_MAX_CONNECTIONS` | `16` | size of the database pool |
+//! Every setting, its variable and its default is listed in the README ("Configuration").
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, str::FromStr};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://parley.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
@@ -21,6 +15,52 @@ pub struct Config {
     /// The single-user key to accept; when unset, one is generated on first start.
     pub api_key: Option<String>,
     pub db_max_connections: u32,
+    pub auth_mode: AuthMode,
+    pub jwt: JwtSettings,
+    pub limits: Limits,
+    /// Origins allowed to call Parley from a browser; empty means CORS is off.
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMode {
+    /// One account; requests authenticate with its API keys.
+    Single,
+    /// Many accounts: register/login with passwords, JWT bearer tokens, per-account API keys.
+    Multi,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    Hs256,
+    Rs256,
+    Es256,
+}
+
+#[derive(Clone, Debug)]
+pub struct JwtSettings {
+    /// The one algorithm tokens may use.
+    pub algorithm: JwtAlgorithm,
+    /// HS256 secret: signs the tokens login issues and verifies them.
+    pub secret: Option<String>,
+    /// RS256/ES256 public key (PEM) of an external identity provider.
+    pub public_key_pem: Option<String>,
+    /// Checked (and put in issued tokens) when set.
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub ttl_seconds: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Requests per second per principal (sustained), and the burst above it.
+    pub rate_per_second: u32,
+    pub rate_burst: u32,
+    pub graphql_max_depth: usize,
+    /// Every selected field counts one, aliases included.
+    pub graphql_max_complexity: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout_seconds: u64,
 }
 
 /// A setting that could not be used; names the key so the operator knows what to fix.
@@ -31,8 +71,16 @@ pub struct ConfigError {
     pub message: String,
 }
 
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key,
+        message: message.into(),
+    }
+}
+
 impl Config {
-    /// The configuration of a fresh install: SQLite in the working directory, 127.0.0.1:8000.
+    /// The configuration of a fresh install: SQLite in the working directory, 127.0.0.1:8000,
+    /// single-user mode.
     pub fn defaults() -> Self {
         Config {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
@@ -41,6 +89,24 @@ impl Config {
                 .expect("the default bind address parses"),
             api_key: None,
             db_max_connections: 16,
+            auth_mode: AuthMode::Single,
+            jwt: JwtSettings {
+                algorithm: JwtAlgorithm::Hs256,
+                secret: None,
+                public_key_pem: None,
+                issuer: None,
+                audience: None,
+                ttl_seconds: 3600,
+            },
+            limits: Limits {
+                rate_per_second: 50,
+                rate_burst: 100,
+                graphql_max_depth: 12,
+                graphql_max_complexity: 1000,
+                max_body_bytes: 1024 * 1024,
+                request_timeout_seconds: 30,
+            },
+            cors_origins: Vec::new(),
         }
     }
 
@@ -52,40 +118,145 @@ impl Config {
     /// Same as [`Config::from_env`], reading variables through `lookup` (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut config = Self::defaults();
+        let number = |key: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(key) {
+                None => Ok(default),
+                Some(value) => u64::from_str(value.trim())
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid(key, format!("`{value}` is not a positive whole number"))),
+            }
+        };
         if let Some(url) = lookup("DATABASE_URL") {
             if !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
-                return Err(ConfigError {
-                    key: "DATABASE_URL",
-                    message: format!("`{url}` is neither a sqlite: nor a postgres:// URL"),
-                });
+                return Err(invalid(
+                    "DATABASE_URL",
+                    format!("`{url}` is neither a sqlite: nor a postgres:// URL"),
+                ));
             }
             config.database_url = url;
         }
         if let Some(bind) = lookup("PARLEY_BIND") {
-            config.bind = bind.parse().map_err(|_| ConfigError {
-                key: "PARLEY_BIND",
-                message: format!("`{bind}` is not an address like 127.0.0.1:8000"),
+            config.bind = bind.parse().map_err(|_| {
+                invalid("PARLEY_BIND", format!("`{bind}` is not an address like 127.0.0.1:8000"))
             })?;
         }
         if let Some(key) = lookup("PARLEY_API_KEY") {
             if key.len() < 16 {
-                return Err(ConfigError {
-                    key: "PARLEY_API_KEY",
-                    message: "an API key needs at least 16 characters".to_owned(),
-                });
+                return Err(invalid("PARLEY_API_KEY", "an API key needs at least 16 characters"));
             }
             config.api_key = Some(key);
         }
-        if let Some(n) = lookup("PARLEY_DB_MAX_CONNECTIONS") {
-            config.db_max_connections =
-                n.parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| ConfigError {
-                        key: "PARLEY_DB_MAX_CONNECTIONS",
-                        message: format!("`{n}` is not a positive whole number"),
-                    })?;
+        config.db_max_connections = number("PARLEY_DB_MAX_CONNECTIONS", 16)? as u32;
+        config.auth_mode = match lookup("PARLEY_AUTH_MODE").as_deref() {
+            None | Some("single") => AuthMode::Single,
+            Some("multi") => AuthMode::Multi,
+            Some(other) => {
+                return Err(invalid("PARLEY_AUTH_MODE", format!("`{other}` is not single or multi")));
+            }
+        };
+        config.jwt.algorithm = match lookup("PARLEY_JWT_ALGORITHM").as_deref() {
+            None | Some("HS256") => JwtAlgorithm::Hs256,
+            Some("RS256") => JwtAlgorithm::Rs256,
+            Some("ES256") => JwtAlgorithm::Es256,
+            Some(other) => {
+                return Err(invalid(
+                    "PARLEY_JWT_ALGORITHM",
+                    format!("`{other}` is not HS256, RS256 or ES256"),
+                ));
+            }
+        };
+        config.jwt.secret = lookup("PARLEY_JWT_SECRET");
+        if config.jwt.secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(invalid("PARLEY_JWT_SECRET", "the secret needs at least 32 characters"));
+        }
+        config.jwt.public_key_pem = match lookup("PARLEY_JWT_PUBLIC_KEY") {
+            None => None,
+            Some(pem) if pem.trim_start().starts_with("-----BEGIN") => Some(pem),
+            Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
+                invalid("PARLEY_JWT_PUBLIC_KEY", format!("neither a PEM key nor a readable file: {e}"))
+            })?),
+        };
+        config.jwt.issuer = lookup("PARLEY_JWT_ISSUER");
+        config.jwt.audience = lookup("PARLEY_JWT_AUDIENCE");
+        config.jwt.ttl_seconds = number("PARLEY_JWT_TTL_SECONDS", 3600)?;
+        if config.auth_mode == AuthMode::Multi {
+            match config.jwt.algorithm {
+                JwtAlgorithm::Hs256 if config.jwt.secret.is_none() => {
+                    return Err(invalid(
+                        "PARLEY_JWT_SECRET",
+                        "multi-user mode with HS256 needs a secret of 32+ characters",
+                    ));
+                }
+                JwtAlgorithm::Rs256 | JwtAlgorithm::Es256 if config.jwt.public_key_pem.is_none() => {
+                    return Err(invalid(
+                        "PARLEY_JWT_PUBLIC_KEY",
+                        "RS256/ES256 need the identity provider's public key (PEM)",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let limits = &mut config.limits;
+        limits.rate_per_second = number("PARLEY_RATE_LIMIT_PER_SECOND", 50)? as u32;
+        limits.rate_burst = number("PARLEY_RATE_LIMIT_BURST", 100)? as u32;
+        limits.graphql_max_depth = number("PARLEY_GRAPHQL_MAX_DEPTH", 12)? as usize;
+        limits.graphql_max_complexity = number("PARLEY_GRAPHQL_MAX_COMPLEXITY", 1000)? as usize;
+        limits.max_body_bytes = number("PARLEY_MAX_BODY_BYTES", 1024 * 1024)? as usize;
+        limits.request_timeout_seconds = number("PARLEY_REQUEST_TIMEOUT_SECONDS", 30)?;
+        if let Some(origins) = lookup("PARLEY_CORS_ORIGINS") {
+            config.cors_origins = origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|origin| {
+                    axum::http::HeaderValue::from_str(origin)
+                        .map(|_| origin.to_owned())
+                        .map_err(|_| invalid("PARLEY_CORS_ORIGINS", format!("`{origin}` is not an origin")))
+                })
+                .collect::<Result<_, _>>()?;
         }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (key, value) in [
+            ("PARLEY_BIND", "nonsense"),
+            ("PARLEY_AUTH_MODE", "many"),
+            ("PARLEY_JWT_ALGORITHM", "none"),
+            ("PARLEY_JWT_SECRET", "short"),
+            ("PARLEY_RATE_LIMIT_PER_SECOND", "0"),
+            ("PARLEY_MAX_BODY_BYTES", "lots"),
+            ("DATABASE_URL", "mysql://x"),
+        ] {
+            let error = with(&[(key, value)]).unwrap_err();
+            assert_eq!(error.key, key, "{error}");
+        }
+        let error = with(&[("PARLEY_AUTH_MODE", "multi")]).unwrap_err();
+        assert_eq!(error.key, "PARLEY_JWT_SECRET");
+        let error = with(&[("PARLEY_AUTH_MODE", "multi"), ("PARLEY_JWT_ALGORITHM", "RS256")]).unwrap_err();
+        assert_eq!(error.key, "PARLEY_JWT_PUBLIC_KEY");
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.auth_mode, AuthMode::Single);
+        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
     }
 }

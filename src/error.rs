@@ -141,7 +141,13 @@ impl IntoResponse for AppError {
         let body = serde_json::json!({
             "errors": [{ "message": self.to_string(), "extensions": { "code": self.code() } }]
         });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }
 

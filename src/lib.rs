@@ -11,20 +11,26 @@ pub mod error;
 pub mod graphql;
 pub mod metrics;
 pub mod rest;
+pub mod throttle;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, header},
+    http::{HeaderMap, HeaderName, HeaderValue, header},
     middleware,
     response::{Html, IntoResponse, Response},
     routing::get,
 };
 use sea_orm::DatabaseConnection;
-use std::sync::Arc;
-use tower_http::trace::TraceLayer;
+use std::{sync::Arc, time::Duration};
+use tower_http::{
+    cors::{AllowMethods, AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 pub use config::Config;
@@ -35,12 +41,12 @@ use error::AppError;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: graphql::ParleySchema,
-    pub api_keys: auth::ApiKeys,
+    pub auth: auth::Authenticator,
     pub metrics: metrics::Metrics,
     /// The REST surfaces' GraphQL operations, parsed once.
     pub operations: Arc<rest::forward::Operations>,
     /// Surface B's legacy `/complete`: 5 calls a second per (account, chat).
-    pub complete_limiter: Arc<rest::throttle::Throttle<(i32, uuid::Uuid)>>,
+    pub complete_limiter: Arc<throttle::Throttle<(i32, uuid::Uuid)>>,
 }
 
 /// A ready-to-serve Parley.
@@ -57,24 +63,25 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let metrics = metrics::Metrics::new();
     let db = db::connect(&config.database_url, config.db_max_connections, &metrics).await?;
     let single_user = auth::bootstrap_single_user(&db, config.api_key.as_deref()).await?;
+    let authenticator = auth::Authenticator::new(db.clone(), config)?;
     let state = AppState {
-        schema: graphql::build_schema(db.clone()),
-        api_keys: auth::ApiKeys::new(db.clone()),
+        schema: graphql::build_schema(db.clone(), authenticator.clone(), &config.limits),
+        auth: authenticator,
         db,
         metrics,
         operations: Arc::new(rest::forward::Operations::load()),
-        complete_limiter: Arc::new(rest::throttle::Throttle::per_second(
+        complete_limiter: Arc::new(throttle::Throttle::per_second(
             std::num::NonZeroU32::new(5).expect("5 is not zero"),
         )),
     };
     Ok(App {
-        router: router(state.clone()),
+        router: router(state.clone(), config),
         state,
         single_user,
     })
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, config: &Config) -> Router {
     let (rest, openapi) = rest::router().split_for_parts();
     // Swagger UI's assets are vendored into the binary; `validatorUrl: none` keeps the page from
     // sending the document to an online validator: nothing leaves the machine.
@@ -87,6 +94,13 @@ fn router(state: AppState) -> Router {
         .merge(rest)
         .merge(docs)
         .fallback(not_found)
+        .layer(middleware::map_response(limit_error_body))
+        .layer(RequestBodyLimitLayer::new(config.limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.limits.request_timeout_seconds),
+        ))
+        .layer(cors(&config.cors_origins))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track_http,
@@ -95,13 +109,53 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `POST /graphql`: authenticate, then execute with the caller's Principal and fresh loaders.
+/// CORS for the configured origins; none configured means no CORS headers at all.
+fn cors(origins: &[String]) -> CorsLayer {
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods(AllowMethods::any())
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-api-key"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// The body limit (413) and the timeout (408) answer before any handler, with an empty body; give
+/// them a JSON one that every surface's clients can read.
+async fn limit_error_body(response: Response) -> Response {
+    let (code, message) = match response.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "request body too large"),
+        axum::http::StatusCode::REQUEST_TIMEOUT => ("REQUEST_TIMEOUT", "request took too long"),
+        _ => return response,
+    };
+    if response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }],
+        "error": { "code": code, "message": message, "details": {} },
+        "detail": message,
+    });
+    (response.status(), axum::Json(body)).into_response()
+}
+
+/// `POST /graphql`: identify the caller, then execute with its Principal and fresh loaders.
+/// Without credentials only `register` and `login` can answer; anything else is 401.
 async fn graphql_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    let principal = match state.api_keys.authenticate(&headers).await {
+    let principal = match state.auth.identify(&headers).await {
         Ok(principal) => principal,
         Err(err) => return err.into_response(),
     };
@@ -116,7 +170,20 @@ async fn graphql_handler(
         }
     };
     let request = graphql::request_data(request, &state.db, principal);
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    let response = state.schema.execute(request).await;
+    let unauthenticated = principal.is_none()
+        && response.errors.iter().any(|error| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|ext| ext.get("code"))
+                .is_some_and(|code| *code == async_graphql::Value::from("UNAUTHENTICATED"))
+        });
+    let mut response = GraphQLResponse::from(response).into_response();
+    if unauthenticated {
+        *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+    }
+    response
 }
 
 /// `GET /graphql`: the GraphiQL IDE. Add your key under Headers: `{"X-API-KEY": "..."}`.

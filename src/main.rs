@@ -26,6 +26,33 @@ enum Command {
     Schema,
     /// Print the OpenAPI document of the REST surfaces, as checked in at openapi.json.
     Openapi,
+    /// Create, list or revoke API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it (once: only its hash is stored).
+    Create {
+        /// What the key is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// The account's username (default: the single-user account).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List an account's keys (never the keys themselves).
+    List {
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Revoke a key by its id (from `list`).
+    Revoke {
+        id: i32,
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -59,6 +86,7 @@ async fn main() -> ExitCode {
     };
     let result = match command {
         Command::Migrate => migrate(&config).await,
+        Command::ApiKey(command) => api_key(&config, command).await,
         _ => serve(&config).await,
     };
     match result {
@@ -73,6 +101,64 @@ async fn main() -> ExitCode {
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
     println!("migrations applied");
+    Ok(())
+}
+
+async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> {
+    use parley::auth::{self, Owned, Principal};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    let db = parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
+    let account = match &command {
+        ApiKeyCommand::Create { account, .. }
+        | ApiKeyCommand::List { account }
+        | ApiKeyCommand::Revoke { account, .. } => account.clone(),
+    };
+    let account_id = match account {
+        None => auth::api_key::single_user_account(&db).await?,
+        Some(username) => entity::account::Entity::find()
+            .filter(entity::account::Column::Username.eq(&username))
+            .one(&db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no account named `{username}`"))?
+            .id,
+    };
+    let principal = Principal { account_id };
+    match command {
+        ApiKeyCommand::Create { name, .. } => {
+            let (row, key) = auth::api_key::create_api_key(&db, account_id, &name).await?;
+            println!("created API key {} ({})", row.id, row.name);
+            println!("{key}");
+            println!("Store it now: it is not shown again.");
+        }
+        ApiKeyCommand::List { .. } => {
+            let keys = entity::api_key::Entity::scoped(principal)
+                .order_by_asc(entity::api_key::Column::Id)
+                .all(&db)
+                .await?;
+            println!("{:>5}  {:<12}  {:<24}  {:<27}  {:<27}  revoked", "id", "prefix", "name", "created", "last used");
+            for key in keys {
+                let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_else(|| "-".into())
+                };
+                println!(
+                    "{:>5}  {:<12}  {:<24}  {:<27}  {:<27}  {}",
+                    key.id,
+                    key.prefix,
+                    key.name,
+                    time(Some(key.created_at)),
+                    time(key.last_used_at),
+                    time(key.revoked_at),
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { id, .. } => {
+            let keys = auth::ApiKeys::new(db.clone());
+            let revoked = keys.revoke(principal, id).await?;
+            println!("revoked API key {} ({})", revoked.id, revoked.name);
+        }
+    }
     Ok(())
 }
 

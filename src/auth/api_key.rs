@@ -1,16 +1,16 @@
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use entity::{account, api_key};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
 
-use super::Principal;
+use super::{Owned, Principal};
 use crate::error::{AppError, AppResult};
 
 /// The username of the one account of single-user mode.
@@ -44,16 +44,9 @@ impl ApiKeys {
         }
     }
 
-    /// The principal the request's `X-API-KEY` names, or UNAUTHENTICATED.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> AppResult<Principal> {
-        let Some(key) = headers.get(API_KEY_HEADER) else {
-            return Err(AppError::Unauthenticated(
-                "missing credentials: send your API key in the X-API-KEY header".into(),
-            ));
-        };
-        let key = key
-            .to_str()
-            .map_err(|_| AppError::Unauthenticated("invalid API key".into()))?;
+    /// The principal `key` belongs to, or UNAUTHENTICATED (unknown or revoked). `last_used_at`
+    /// is recorded when the key is looked up, so it is exact to within the cache's minute.
+    pub async fn verify(&self, key: &str) -> AppResult<Principal> {
         let hash = hash_key(key);
         if let Some(account_id) = self.verified.get(&hash) {
             return Ok(Principal { account_id });
@@ -64,10 +57,29 @@ impl ApiKeys {
             .one(&self.db)
             .await?;
         let found = found.ok_or_else(|| AppError::Unauthenticated("invalid API key".into()))?;
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Expr::value(crate::domain::now()))
+            .filter(api_key::Column::Id.eq(found.id))
+            .exec(&self.db)
+            .await?;
         self.verified.insert(hash, found.account_id);
         Ok(Principal {
             account_id: found.account_id,
         })
+    }
+
+    /// Revokes key `id` of the principal's: it stops working at once on this replica (and
+    /// within the cache's minute on others). Revoking twice is harmless.
+    pub async fn revoke(&self, principal: Principal, id: i32) -> AppResult<api_key::Model> {
+        let key = api_key::Entity::find_owned(&self.db, principal, id).await?;
+        if key.revoked_at.is_some() {
+            return Ok(key);
+        }
+        let mut active = key.clone().into_active_model();
+        active.revoked_at = Set(Some(crate::domain::now()));
+        let revoked = active.update(&self.db).await?;
+        self.verified.invalidate(&key.key_hash);
+        Ok(revoked)
     }
 }
 
@@ -83,31 +95,67 @@ pub fn generate_api_key() -> String {
     format!("pk_{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Stores `key` (hashed) for `account_id`, unless it is stored already.
+/// Stores `key` (hashed) for `account_id`, unless it is stored already; returns the row.
 pub async fn store_api_key(
     db: &DatabaseConnection,
     account_id: i32,
     name: &str,
     key: &str,
-) -> AppResult<()> {
+) -> AppResult<api_key::Model> {
     let hash = hash_key(key);
     let exists = api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(hash.as_str()))
         .one(db)
         .await?;
-    if exists.is_none() {
-        api_key::ActiveModel {
-            account_id: Set(account_id),
-            name: Set(name.to_owned()),
-            key_hash: Set(hash),
-            prefix: Set(key.chars().take(8).collect()),
-            created_at: Set(crate::domain::now()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+    if let Some(stored) = exists {
+        return Ok(stored);
     }
-    Ok(())
+    Ok(api_key::ActiveModel {
+        account_id: Set(account_id),
+        name: Set(name.to_owned()),
+        key_hash: Set(hash),
+        prefix: Set(key.chars().take(10).collect()),
+        created_at: Set(crate::domain::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// A new key for `account_id`: the row, and the key itself (shown once, never stored).
+pub async fn create_api_key(
+    db: &DatabaseConnection,
+    account_id: i32,
+    name: &str,
+) -> AppResult<(api_key::Model, String)> {
+    if name.trim().is_empty() {
+        return Err(AppError::invalid("name", "an API key needs a name"));
+    }
+    let key = generate_api_key();
+    let row = store_api_key(db, account_id, name.trim(), &key).await?;
+    Ok((row, key))
+}
+
+/// The id of the single-user account, created if it is not there yet.
+pub async fn single_user_account(db: &DatabaseConnection) -> AppResult<i32> {
+    let existing = account::Entity::find()
+        .filter(account::Column::Username.eq(SINGLE_USER_NAME))
+        .one(db)
+        .await?;
+    Ok(match existing {
+        Some(account) => account.id,
+        None => {
+            account::ActiveModel {
+                username: Set(SINGLE_USER_NAME.to_owned()),
+                password_hash: Set(None),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+            .id
+        }
+    })
 }
 
 /// What start-up in single-user mode found or made.
@@ -123,24 +171,7 @@ pub async fn bootstrap_single_user(
     db: &DatabaseConnection,
     configured_key: Option<&str>,
 ) -> AppResult<SingleUser> {
-    let existing = account::Entity::find()
-        .filter(account::Column::Username.eq(SINGLE_USER_NAME))
-        .one(db)
-        .await?;
-    let account_id = match existing {
-        Some(account) => account.id,
-        None => {
-            account::ActiveModel {
-                username: Set(SINGLE_USER_NAME.to_owned()),
-                password_hash: Set(None),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?
-            .id
-        }
-    };
+    let account_id = single_user_account(db).await?;
     if let Some(key) = configured_key {
         store_api_key(db, account_id, "PARLEY_API_KEY", key).await?;
         return Ok(SingleUser {

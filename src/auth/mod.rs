@@ -1,15 +1,245 @@
-//! Who is asking: API keys today (`X-API-KEY`), and the `Principal` every query is scoped by.
+//! Who is asking: API keys (`X-API-KEY`, both modes) and JWT bearer tokens (multi-user mode), the
+//! `Principal` every query is scoped by, and the per-principal rate limit.
 
 pub mod api_key;
+pub mod jwt;
+pub mod password;
 mod scope;
+
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
+
+use axum::http::{HeaderMap, header};
+use chrono::Utc;
+use entity::account;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 pub use api_key::{
     ApiKeys, SINGLE_USER_NAME, bootstrap_single_user, generate_api_key, store_api_key,
 };
 pub use scope::{Labeled, Owned, Versioned};
 
+use crate::{
+    config::{AuthMode, Config, ConfigError},
+    error::{AppError, AppResult},
+    throttle::Throttle,
+};
+
 /// The authenticated caller. Every read and write is filtered by `account_id` (see [`Owned`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Principal {
     pub account_id: i32,
 }
+
+/// Turns a request's credentials into a [`Principal`]; issues tokens at login.
+#[derive(Clone)]
+pub struct Authenticator {
+    db: DatabaseConnection,
+    pub mode: AuthMode,
+    pub api_keys: ApiKeys,
+    jwt: Option<Arc<jwt::Jwt>>,
+    /// Username -> account id, for bearer tokens (accounts are never renamed).
+    accounts: moka::sync::Cache<String, i32>,
+    limiter: Arc<Throttle<i32>>,
+}
+
+/// What login and register answer.
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: u64,
+}
+
+impl Authenticator {
+    pub fn new(db: DatabaseConnection, config: &Config) -> Result<Self, ConfigError> {
+        let jwt = match config.auth_mode {
+            AuthMode::Multi => Some(Arc::new(jwt::Jwt::new(&config.jwt)?)),
+            AuthMode::Single => None,
+        };
+        let positive = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        Ok(Authenticator {
+            api_keys: ApiKeys::new(db.clone()),
+            db,
+            mode: config.auth_mode,
+            jwt,
+            accounts: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            limiter: Arc::new(Throttle::with_burst(
+                positive(config.limits.rate_per_second),
+                positive(config.limits.rate_burst),
+            )),
+        })
+    }
+
+    /// The principal the request's credentials name; `None` when it carries none. Bad
+    /// credentials are UNAUTHENTICATED; a principal over its rate limit is RATE_LIMITED.
+    pub async fn identify(&self, headers: &HeaderMap) -> AppResult<Option<Principal>> {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            });
+        let principal = if let Some(key) = headers.get(api_key::API_KEY_HEADER) {
+            let key = key
+                .to_str()
+                .map_err(|_| AppError::Unauthenticated("invalid API key".into()))?;
+            self.api_keys.verify(key).await?
+        } else if let Some(token) = bearer {
+            let Some(jwt) = &self.jwt else {
+                return Err(AppError::Unauthenticated(
+                    "bearer tokens need multi-user mode; send X-API-KEY".into(),
+                ));
+            };
+            let username = jwt.verify(token.trim())?;
+            self.account_for_token(&username).await?
+        } else {
+            return Ok(None);
+        };
+        if let Err(wait) = self.limiter.check(principal.account_id) {
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            });
+        }
+        Ok(Some(principal))
+    }
+
+    /// Like [`Authenticator::identify`], but credentials are required.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> AppResult<Principal> {
+        self.identify(headers).await?.ok_or_else(|| {
+            AppError::Unauthenticated(
+                "missing credentials: send an API key as X-API-KEY or a bearer token".into(),
+            )
+        })
+    }
+
+    /// The account a verified token names. With an external identity provider (RS256/ES256),
+    /// an account is created the first time its `sub` is seen; with Parley's own tokens it must
+    /// exist.
+    async fn account_for_token(&self, username: &str) -> AppResult<Principal> {
+        if let Some(account_id) = self.accounts.get(username) {
+            return Ok(Principal { account_id });
+        }
+        let found = account::Entity::find()
+            .filter(account::Column::Username.eq(username))
+            .one(&self.db)
+            .await?;
+        let account_id = match found {
+            Some(account) => account.id,
+            None if self.jwt.as_ref().is_some_and(|jwt| !jwt.signs()) => {
+                account::ActiveModel {
+                    username: Set(username.to_owned()),
+                    password_hash: Set(None),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(&self.db)
+                .await?
+                .id
+            }
+            None => return Err(AppError::Unauthenticated("unknown account".into())),
+        };
+        self.accounts.insert(username.to_owned(), account_id);
+        Ok(Principal { account_id })
+    }
+
+    fn signing_jwt(&self) -> AppResult<&jwt::Jwt> {
+        match &self.jwt {
+            Some(jwt) if jwt.signs() => Ok(jwt),
+            Some(_) => Err(AppError::Conflict(
+                "accounts come from the identity provider; log in there".into(),
+            )),
+            None => Err(AppError::Conflict(
+                "registration and login need multi-user mode (PARLEY_AUTH_MODE=multi)".into(),
+            )),
+        }
+    }
+
+    fn token_for(&self, username: &str) -> AppResult<IssuedToken> {
+        let jwt = self.signing_jwt()?;
+        Ok(IssuedToken {
+            access_token: jwt.issue(username)?,
+            expires_in: jwt.ttl_seconds,
+        })
+    }
+
+    /// Creates an account with a password and logs it in.
+    pub async fn register(&self, username: &str, password: &str) -> AppResult<IssuedToken> {
+        self.signing_jwt()?;
+        let username = username.trim();
+        if username.is_empty()
+            || username.len() > 64
+            || !username
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(AppError::invalid(
+                "username",
+                "a username has 1 to 64 letters, digits, '.', '_', '-' or '@'",
+            ));
+        }
+        if password.chars().count() < password::MIN_PASSWORD_LENGTH {
+            return Err(AppError::invalid(
+                "password",
+                format!(
+                    "a password needs at least {} characters",
+                    password::MIN_PASSWORD_LENGTH
+                ),
+            ));
+        }
+        let taken = account::Entity::find()
+            .filter(account::Column::Username.eq(username))
+            .one(&self.db)
+            .await?
+            .is_some();
+        if taken {
+            return Err(AppError::Conflict(format!("username `{username}` is taken")));
+        }
+        let hash = password::hash(password)?;
+        account::ActiveModel {
+            username: Set(username.to_owned()),
+            password_hash: Set(Some(hash)),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::BadUserInput { .. } => {
+                AppError::Conflict(format!("username `{username}` is taken"))
+            }
+            other => other,
+        })?;
+        self.token_for(username)
+    }
+
+    /// A token for the account whose password this is. Unknown users and wrong passwords answer
+    /// the same, so the answer does not tell which usernames exist.
+    pub async fn login(&self, username: &str, password: &str) -> AppResult<IssuedToken> {
+        self.signing_jwt()?;
+        let account = account::Entity::find()
+            .filter(account::Column::Username.eq(username.trim()))
+            .one(&self.db)
+            .await?;
+        let valid = match account.as_ref().and_then(|a| a.password_hash.as_deref()) {
+            Some(stored) => password::verify(password, stored),
+            None => {
+                // Spend the same time as a real check.
+                let _ = password::verify(password, DUMMY_HASH);
+                false
+            }
+        };
+        match account {
+            Some(account) if valid => self.token_for(&account.username),
+            _ => Err(AppError::Unauthenticated(
+                "incorrect username or password".into(),
+            )),
+        }
+    }
+}
+
+/// An Argon2id hash of a random string, checked against when the user does not exist.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3SOVUA8GlqdlKPN8b1tIs8ZrHf4Q1cJ8Q2uFDG7TD8A";

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::Principal;
 use crate::error::{AppError, AppResult};
-use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
+use entity::{ai_model, api_key, character, chat_session, message, system_prompt, user_profile};
 
 pub trait Owned: EntityTrait {
     /// The name of the resource in error messages ("Character 7 not found").
@@ -176,13 +176,16 @@ pub trait Labeled: Owned {
 
 macro_rules! owned {
     ($module:ident, $kind:literal $(, deleted_at = $deleted:ident)?) => {
+        owned!($module, $kind, owner = OwnerId $(, deleted_at = $deleted)?);
+    };
+    ($module:ident, $kind:literal, owner = $owner:ident $(, deleted_at = $deleted:ident)?) => {
         impl Owned for $module::Entity {
             const KIND: &'static str = $kind;
             fn id_column() -> Self::Column {
                 $module::Column::Id
             }
             fn owner_column() -> Self::Column {
-                $module::Column::OwnerId
+                $module::Column::$owner
             }
             fn id_of(model: &$module::Model) -> i32 {
                 model.id
@@ -195,6 +198,7 @@ macro_rules! owned {
 }
 
 owned!(character, "Character");
+owned!(api_key, "ApiKey", owner = AccountId);
 owned!(user_profile, "UserProfile");
 owned!(ai_model, "AiModel");
 owned!(system_prompt, "SystemPrompt");

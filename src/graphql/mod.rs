@@ -14,7 +14,11 @@ use async_graphql::{
 };
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::Principal, error::AppError};
+use crate::{
+    auth::{Authenticator, Principal},
+    config::Limits,
+    error::AppError,
+};
 use loaders::Loaders;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
@@ -23,14 +27,23 @@ pub type ParleySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema. `db` is schema-wide data; the Principal and the loaders are added per request
 /// by [`request_data`].
-pub fn build_schema(db: DatabaseConnection) -> ParleySchema {
+pub fn build_schema(
+    db: DatabaseConnection,
+    authenticator: Authenticator,
+    limits: &Limits,
+) -> ParleySchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         EmptySubscription,
     )
     .data(db)
+    .data(authenticator)
     .extension(ErrorCodes)
+    // Checked while validating, before any resolver (or SQL) runs. Every field counts one
+    // towards complexity, aliases included, so a wall of aliases is refused too.
+    .limit_depth(limits.graphql_max_depth)
+    .limit_complexity(limits.graphql_max_complexity)
     .finish()
 }
 
@@ -54,11 +67,14 @@ pub fn sdl() -> String {
 pub fn request_data(
     request: async_graphql::Request,
     db: &DatabaseConnection,
-    principal: Principal,
+    principal: Option<Principal>,
 ) -> async_graphql::Request {
-    request
-        .data(principal)
-        .data(Arc::new(Loaders::new(db, principal)))
+    match principal {
+        Some(principal) => request
+            .data(principal)
+            .data(Arc::new(Loaders::new(db, principal))),
+        None => request,
+    }
 }
 
 /// What a resolver works with.

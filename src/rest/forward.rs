@@ -27,6 +27,7 @@ const DOCUMENTS: &[(&str, &str)] = documents![
     "system_prompts",
     "messages",
     "chats",
+    "auth",
 ];
 
 /// Named operations, each with the parsed document (operations and fragments) it belongs to.
@@ -70,6 +71,8 @@ pub struct Failure {
     pub field: Option<String>,
     /// `extensions.reason`, e.g. `VERSION_MISMATCH` for a CONFLICT.
     pub reason: Option<String>,
+    /// Seconds to wait, for RATE_LIMITED.
+    pub retry_after: Option<u64>,
 }
 
 impl From<AppError> for Failure {
@@ -85,6 +88,10 @@ impl From<AppError> for Failure {
                 _ => None,
             },
             reason: None,
+            retry_after: match error {
+                AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+                _ => None,
+            },
         }
     }
 }
@@ -99,6 +106,10 @@ impl From<ServerError> for Failure {
             code: extension("code").unwrap_or_else(|| "INTERNAL_SERVER_ERROR".to_owned()),
             field: extension("field"),
             reason: extension("reason"),
+            retry_after: match error.extensions.as_ref().and_then(|ext| ext.get("retryAfter")) {
+                Some(async_graphql::Value::Number(n)) => n.as_u64(),
+                _ => None,
+            },
             message: error.message,
         }
     }
@@ -119,13 +130,31 @@ impl AppState {
 
     /// Who the request's credentials name.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Failure> {
-        Ok(self.api_keys.authenticate(headers).await?)
+        Ok(self.auth.authenticate(headers).await?)
     }
 
     /// [`AppState::forward`] for a request already authenticated.
     pub async fn forward_as<T: DeserializeOwned>(
         &self,
         principal: Principal,
+        operation: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, Failure> {
+        self.execute(Some(principal), operation, variables).await
+    }
+
+    /// [`AppState::forward`] for the operations that need no credentials (register, login).
+    pub async fn forward_anonymous<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, Failure> {
+        self.execute(None, operation, variables).await
+    }
+
+    async fn execute<T: DeserializeOwned>(
+        &self,
+        principal: Option<Principal>,
         operation: &str,
         variables: serde_json::Value,
     ) -> Result<T, Failure> {

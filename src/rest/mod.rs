@@ -6,11 +6,10 @@ pub mod forward;
 pub mod input;
 pub mod surface_a;
 pub mod surface_b;
-pub mod throttle;
 
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{ApiKey, ApiKeyValue, SecurityScheme},
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 use utoipa_axum::router::OpenApiRouter;
 
@@ -24,7 +23,7 @@ use crate::AppState;
                        schema served at /graphql, on the same data."
     ),
     modifiers(&ApiKeyAuth),
-    security(("api_key" = [])),
+    security(("api_key" = []), ("bearer" = [])),
     tags(
         (name = "chat-sessions", description = "Surface A: chat sessions by integer id"),
         (name = "characters", description = "Surface A: characters"),
@@ -32,6 +31,7 @@ use crate::AppState;
         (name = "ai-models", description = "Surface A: AI models"),
         (name = "system-prompts", description = "Surface A: system prompts"),
         (name = "messages", description = "Messages of chat sessions"),
+        (name = "auth", description = "Accounts and tokens (multi-user mode)"),
         (name = "character-chat-sessions", description = "Surface B: chats by uuid, with soft delete, \
                                                           versions, context, export and search"),
     )
@@ -42,13 +42,16 @@ struct ApiKeyAuth;
 
 impl Modify for ApiKeyAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme(
-                "api_key",
-                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-KEY"))),
-            );
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-KEY"))),
+        );
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
     }
 }
 

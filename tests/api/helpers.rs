@@ -82,6 +82,7 @@ pub async fn spawn_app() -> TestApp {
         bind: "127.0.0.1:0".parse().unwrap(),
         api_key: Some(api_key.clone()),
         db_max_connections: 5,
+        ..Config::defaults()
     };
     let app = parley::build(&config).await.expect("app builds");
     let listener = tokio::net::TcpListener::bind(config.bind)

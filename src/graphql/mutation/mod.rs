@@ -1,6 +1,7 @@
 //! Mutations, one part per domain, merged into `MutationRoot`. Partial updates use
 //! `MaybeUndefined`: an absent field is left alone, an explicit `null` clears it.
 
+mod account;
 mod ai_model;
 mod character;
 mod chat_session;
@@ -15,6 +16,7 @@ pub(crate) use chat_session::find_session;
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
+    account::AccountMutation,
     character::CharacterMutation,
     user_profile::UserProfileMutation,
     ai_model::AiModelMutation,

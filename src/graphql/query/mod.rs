@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ErrorExtensions, MergedObject, Object, Result};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::mutation::find_session;
@@ -10,14 +10,19 @@ use super::{
     pagination::{PageArgs, PageConnection, Sort, paginate},
     request_scope,
     types::{
-        AiModel, Character, ChatSession, ChatSessionField, ChatSessionFilter, ChatSessionOrder,
+        Account, AiModel, ApiKey, Character, ChatSession, ChatSessionField, ChatSessionFilter, ChatSessionOrder,
         Message, SortDirection, SystemPrompt, UserProfile,
     },
 };
-use crate::{auth::Owned, domain::search::search_messages, error::AppResult};
+use crate::{
+    auth::Owned,
+    domain::search::search_messages,
+    error::{AppError, AppResult},
+};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
+    AccountQuery,
     CharacterQuery,
     UserProfileQuery,
     AiModelQuery,
@@ -49,6 +54,34 @@ where
     paginate(scope.db, E::scoped(scope.principal), Sort::by_id(), &args)
         .await
         .map_err(|e| e.extend())
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The caller's account.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Account> {
+        let scope = request_scope(ctx)?;
+        let account = entity::account::Entity::find_by_id(scope.principal.account_id)
+            .one(scope.db)
+            .await
+            .map_err(|e| AppError::from(e).extend())?
+            .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".into()).extend())?;
+        Ok(Account(account))
+    }
+
+    /// The caller's API keys (revoked ones included), oldest first.
+    async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
+        let scope = request_scope(ctx)?;
+        entity::api_key::Entity::scoped(scope.principal)
+            .order_by_asc(entity::api_key::Column::Id)
+            .all(scope.db)
+            .await
+            .map(|rows| rows.into_iter().map(ApiKey).collect())
+            .map_err(|e| AppError::from(e).extend())
+    }
 }
 
 #[derive(Default)]

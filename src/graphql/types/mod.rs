@@ -1,5 +1,6 @@
 //! GraphQL object types. Each wraps its SeaORM model; fields are the camelCase of the columns.
 
+mod account;
 mod ai_model;
 mod character;
 mod chat_session;
@@ -8,6 +9,7 @@ mod scalars;
 mod system_prompt;
 mod user_profile;
 
+pub use account::{Account, ApiKey, AuthPayload, NewApiKey};
 pub use ai_model::AiModel;
 pub use character::Character;
 pub use chat_session::{

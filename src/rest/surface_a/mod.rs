@@ -65,6 +65,8 @@ pub struct ApiError {
     details: Map<String, Value>,
     /// Also carry surface B's `detail` (on `/api/v1/messages/{id}`, which both surfaces use).
     with_detail: bool,
+    /// `Retry-After`, for 429.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -83,7 +85,13 @@ impl IntoResponse for ApiError {
         if self.with_detail {
             body["detail"] = json!(self.message);
         }
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -97,6 +105,7 @@ impl From<InputError> for ApiError {
             message: format!("Invalid input: {}", error.message),
             details,
             with_detail: false,
+            retry_after: None,
         }
     }
 }
@@ -131,6 +140,7 @@ impl From<Failure> for ApiError {
             message: failure.message,
             details,
             with_detail: false,
+            retry_after: failure.retry_after,
         }
     }
 }

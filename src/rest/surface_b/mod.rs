@@ -3,6 +3,7 @@
 //! export, messages and search, with FastAPI-shaped errors (`{"detail": ...}`, 422 with a list of
 //! field errors).
 
+mod auth;
 mod chats;
 mod messages;
 
@@ -24,6 +25,7 @@ use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(auth::router())
         .merge(chats::router())
         .merge(messages::router())
 }
@@ -98,7 +100,7 @@ impl From<Failure> for DetailError {
         DetailError {
             status,
             detail: json!(failure.message),
-            retry_after: None,
+            retry_after: failure.retry_after,
         }
     }
 }

@@ -17,9 +17,15 @@ pub struct Throttle<K: Hash + Eq + Clone> {
 const KEYS_BEFORE_CLEANUP: usize = 10_000;
 
 impl<K: Hash + Eq + Clone> Throttle<K> {
+    /// `requests` a second, in bursts of at most `requests`.
     pub fn per_second(requests: NonZeroU32) -> Self {
+        Self::with_burst(requests, requests)
+    }
+
+    /// `requests` a second sustained, with up to `burst` at once.
+    pub fn with_burst(requests: NonZeroU32, burst: NonZeroU32) -> Self {
         Throttle {
-            limiter: RateLimiter::keyed(Quota::per_second(requests)),
+            limiter: RateLimiter::keyed(Quota::per_second(requests).allow_burst(burst)),
             clock: DefaultClock::default(),
         }
     }
