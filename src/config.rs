@@ -124,7 +124,9 @@ impl Config {
                 Some(value) => u64::from_str(value.trim())
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| invalid(key, format!("`{value}` is not a positive whole number"))),
+                    .ok_or_else(|| {
+                        invalid(key, format!("`{value}` is not a positive whole number"))
+                    }),
             }
         };
         if let Some(url) = lookup("DATABASE_URL") {
@@ -138,12 +140,18 @@ impl Config {
         }
         if let Some(bind) = lookup("PARLEY_BIND") {
             config.bind = bind.parse().map_err(|_| {
-                invalid("PARLEY_BIND", format!("`{bind}` is not an address like 127.0.0.1:8000"))
+                invalid(
+                    "PARLEY_BIND",
+                    format!("`{bind}` is not an address like 127.0.0.1:8000"),
+                )
             })?;
         }
         if let Some(key) = lookup("PARLEY_API_KEY") {
             if key.len() < 16 {
-                return Err(invalid("PARLEY_API_KEY", "an API key needs at least 16 characters"));
+                return Err(invalid(
+                    "PARLEY_API_KEY",
+                    "an API key needs at least 16 characters",
+                ));
             }
             config.api_key = Some(key);
         }
@@ -152,7 +160,10 @@ impl Config {
             None | Some("single") => AuthMode::Single,
             Some("multi") => AuthMode::Multi,
             Some(other) => {
-                return Err(invalid("PARLEY_AUTH_MODE", format!("`{other}` is not single or multi")));
+                return Err(invalid(
+                    "PARLEY_AUTH_MODE",
+                    format!("`{other}` is not single or multi"),
+                ));
             }
         };
         config.jwt.algorithm = match lookup("PARLEY_JWT_ALGORITHM").as_deref() {
@@ -168,13 +179,19 @@ impl Config {
         };
         config.jwt.secret = lookup("PARLEY_JWT_SECRET");
         if config.jwt.secret.as_ref().is_some_and(|s| s.len() < 32) {
-            return Err(invalid("PARLEY_JWT_SECRET", "the secret needs at least 32 characters"));
+            return Err(invalid(
+                "PARLEY_JWT_SECRET",
+                "the secret needs at least 32 characters",
+            ));
         }
         config.jwt.public_key_pem = match lookup("PARLEY_JWT_PUBLIC_KEY") {
             None => None,
             Some(pem) if pem.trim_start().starts_with("-----BEGIN") => Some(pem),
             Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
-                invalid("PARLEY_JWT_PUBLIC_KEY", format!("neither a PEM key nor a readable file: {e}"))
+                invalid(
+                    "PARLEY_JWT_PUBLIC_KEY",
+                    format!("neither a PEM key nor a readable file: {e}"),
+                )
             })?),
         };
         config.jwt.issuer = lookup("PARLEY_JWT_ISSUER");
@@ -188,7 +205,9 @@ impl Config {
                         "multi-user mode with HS256 needs a secret of 32+ characters",
                     ));
                 }
-                JwtAlgorithm::Rs256 | JwtAlgorithm::Es256 if config.jwt.public_key_pem.is_none() => {
+                JwtAlgorithm::Rs256 | JwtAlgorithm::Es256
+                    if config.jwt.public_key_pem.is_none() =>
+                {
                     return Err(invalid(
                         "PARLEY_JWT_PUBLIC_KEY",
                         "RS256/ES256 need the identity provider's public key (PEM)",
@@ -212,7 +231,12 @@ impl Config {
                 .map(|origin| {
                     axum::http::HeaderValue::from_str(origin)
                         .map(|_| origin.to_owned())
-                        .map_err(|_| invalid("PARLEY_CORS_ORIGINS", format!("`{origin}` is not an origin")))
+                        .map_err(|_| {
+                            invalid(
+                                "PARLEY_CORS_ORIGINS",
+                                format!("`{origin}` is not an origin"),
+                            )
+                        })
                 })
                 .collect::<Result<_, _>>()?;
         }
@@ -249,7 +273,11 @@ mod tests {
         }
         let error = with(&[("PARLEY_AUTH_MODE", "multi")]).unwrap_err();
         assert_eq!(error.key, "PARLEY_JWT_SECRET");
-        let error = with(&[("PARLEY_AUTH_MODE", "multi"), ("PARLEY_JWT_ALGORITHM", "RS256")]).unwrap_err();
+        let error = with(&[
+            ("PARLEY_AUTH_MODE", "multi"),
+            ("PARLEY_JWT_ALGORITHM", "RS256"),
+        ])
+        .unwrap_err();
         assert_eq!(error.key, "PARLEY_JWT_PUBLIC_KEY");
     }
 

@@ -94,12 +94,13 @@ fn router(state: AppState, config: &Config) -> Router {
         .merge(rest)
         .merge(docs)
         .fallback(not_found)
-        .layer(middleware::map_response(limit_error_body))
         .layer(RequestBodyLimitLayer::new(config.limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.limits.request_timeout_seconds),
         ))
+        // Outside the limits, so it sees the answers they give.
+        .layer(middleware::map_response(limit_error_body))
         .layer(cors(&config.cors_origins))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -133,11 +134,17 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// them a JSON one that every surface's clients can read.
 async fn limit_error_body(response: Response) -> Response {
     let (code, message) = match response.status() {
-        axum::http::StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "request body too large"),
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            ("PAYLOAD_TOO_LARGE", "request body too large")
+        }
         axum::http::StatusCode::REQUEST_TIMEOUT => ("REQUEST_TIMEOUT", "request took too long"),
         _ => return response,
     };
-    if response.headers().contains_key(header::CONTENT_TYPE) {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if is_json {
         return response;
     }
     let body = serde_json::json!({

@@ -116,12 +116,14 @@ async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> 
     };
     let account_id = match account {
         None => auth::api_key::single_user_account(&db).await?,
-        Some(username) => entity::account::Entity::find()
-            .filter(entity::account::Column::Username.eq(&username))
-            .one(&db)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no account named `{username}`"))?
-            .id,
+        Some(username) => {
+            entity::account::Entity::find()
+                .filter(entity::account::Column::Username.eq(&username))
+                .one(&db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account named `{username}`"))?
+                .id
+        }
     };
     let principal = Principal { account_id };
     match command {
@@ -136,7 +138,10 @@ async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> 
                 .order_by_asc(entity::api_key::Column::Id)
                 .all(&db)
                 .await?;
-            println!("{:>5}  {:<12}  {:<24}  {:<27}  {:<27}  revoked", "id", "prefix", "name", "created", "last used");
+            println!(
+                "{:>5}  {:<12}  {:<24}  {:<27}  {:<27}  revoked",
+                "id", "prefix", "name", "created", "last used"
+            );
             for key in keys {
                 let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
                     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))

@@ -58,7 +58,10 @@ impl ApiKeys {
             .await?;
         let found = found.ok_or_else(|| AppError::Unauthenticated("invalid API key".into()))?;
         api_key::Entity::update_many()
-            .col_expr(api_key::Column::LastUsedAt, Expr::value(crate::domain::now()))
+            .col_expr(
+                api_key::Column::LastUsedAt,
+                Expr::value(crate::domain::now()),
+            )
             .filter(api_key::Column::Id.eq(found.id))
             .exec(&self.db)
             .await?;

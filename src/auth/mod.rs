@@ -195,7 +195,9 @@ impl Authenticator {
             .await?
             .is_some();
         if taken {
-            return Err(AppError::Conflict(format!("username `{username}` is taken")));
+            return Err(AppError::Conflict(format!(
+                "username `{username}` is taken"
+            )));
         }
         let hash = password::hash(password)?;
         account::ActiveModel {
@@ -241,5 +243,4 @@ impl Authenticator {
 }
 
 /// An Argon2id hash of a random string, checked against when the user does not exist.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3SOVUA8GlqdlKPN8b1tIs8ZrHf4Q1cJ8Q2uFDG7TD8A";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3SOVUA8GlqdlKPN8b1tIs8ZrHf4Q1cJ8Q2uFDG7TD8A";

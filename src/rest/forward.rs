@@ -106,7 +106,11 @@ impl From<ServerError> for Failure {
             code: extension("code").unwrap_or_else(|| "INTERNAL_SERVER_ERROR".to_owned()),
             field: extension("field"),
             reason: extension("reason"),
-            retry_after: match error.extensions.as_ref().and_then(|ext| ext.get("retryAfter")) {
+            retry_after: match error
+                .extensions
+                .as_ref()
+                .and_then(|ext| ext.get("retryAfter"))
+            {
                 Some(async_graphql::Value::Number(n)) => n.as_u64(),
                 _ => None,
             },

@@ -174,3 +174,66 @@ async fn migrate_applies_migrations_and_is_idempotent() {
     }
     assert!(dir.path().join("parley.db").exists());
 }
+
+#[tokio::test]
+async fn api_keys_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_parley"));
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("PARLEY_API_KEY");
+        command.output()
+    };
+    let created = parley(&["api-key", "create", "--name", "ci"])
+        .await
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    let key = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("pk_"))
+        .expect("the key is printed")
+        .to_owned();
+
+    let listed = parley(&["api-key", "list"]).await.unwrap();
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(listing.contains(" ci "), "{listing}");
+    assert!(!listing.contains(&key), "the key itself is never listed");
+
+    // The key works against the server, until it is revoked.
+    let started = start(dir.path()).await;
+    let query = "{ characters { totalCount } }";
+    let status = |key: String, address: String| async move {
+        reqwest::Client::new()
+            .post(format!("{address}/graphql"))
+            .header("X-API-KEY", key)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status(key.clone(), started.address.clone()).await, 200);
+    let id = listing
+        .lines()
+        .find(|line| line.contains(" ci "))
+        .and_then(|line| line.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let revoked = parley(&["api-key", "revoke", &id]).await.unwrap();
+    assert!(revoked.status.success(), "{revoked:?}");
+    stop(started).await;
+    let restarted = start(dir.path()).await;
+    assert_eq!(status(key, restarted.address.clone()).await, 401);
+    stop(restarted).await;
+
+    let help = parley(&["api-key", "--help"]).await.unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for command in ["create", "list", "revoke"] {
+        assert!(help.contains(command), "{help}");
+    }
+}

@@ -75,15 +75,21 @@ async fn fresh_database() -> (String, TestDatabase) {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A test app with some settings changed (multi-user mode, limits, ...).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let (database_url, database) = fresh_database().await;
     let api_key = parley::auth::generate_api_key();
-    let config = Config {
+    let mut config = Config {
         database_url,
         bind: "127.0.0.1:0".parse().unwrap(),
         api_key: Some(api_key.clone()),
         db_max_connections: 5,
         ..Config::defaults()
     };
+    configure(&mut config);
     let app = parley::build(&config).await.expect("app builds");
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -211,4 +217,22 @@ pub async fn add_message(app: &TestApp, session: i64, content: &str) -> i64 {
     .await["createMessage"]["id"]
         .as_i64()
         .unwrap()
+}
+
+/// Creates a second account directly in the database, with an API key of its own.
+pub async fn second_owner(app: &TestApp, username: &str) -> String {
+    use sea_orm::{ActiveModelTrait, Set};
+    let account = entity::account::ActiveModel {
+        username: Set(username.into()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let key = parley::auth::generate_api_key();
+    parley::auth::store_api_key(&app.db, account.id, "test", &key)
+        .await
+        .unwrap();
+    key
 }

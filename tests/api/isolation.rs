@@ -1,11 +1,12 @@
-//! Two owners: neither sees, counts, updates nor deletes the other's rows; another owner's row
-//! answers exactly like a missing one (NOT_FOUND).
+//! Ownership isolation, generated: every REST route in the OpenAPI document and every GraphQL query
+//! and mutation in the schema is tried by owner B against owner A's rows. A route or field without
+//! a case here fails the test, so a new one cannot slip past isolation.
 
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, Set};
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
-use crate::helpers::{error_code, seed_references, spawn_app};
+use crate::helpers::{TestApp, error_code, second_owner, seed_references, spawn_app};
 
 /// Everything of A's, as A sees it.
 const EVERYTHING: &str = "{
@@ -15,190 +16,612 @@ const EVERYTHING: &str = "{
     systemPrompts { totalCount nodes { id label content updatedAt } }
     chatSessions { totalCount nodes { id uuid title version updatedAt messageCount
         messages { totalCount nodes { id content version } } } }
+    apiKeys { id revokedAt }
 }";
 
-#[tokio::test]
-async fn owners_cannot_see_or_touch_each_others_rows() {
-    let app = spawn_app().await;
-    let (character, profile, model, prompt) = seed_references(&app, "a").await;
+/// A's rows carry this, so any leak into B's answers shows.
+const MARKER: &str = "A-SECRET";
+
+/// What B doing a route or field with A's ids must get.
+enum Expect {
+    /// 404 / NOT_FOUND: the row is someone else's.
+    NotFound,
+    /// Success, with nothing of A's in the answer (lists, counts, search, B's own creations).
+    Nothing,
+    /// Not about owned rows (register, login): nothing to check.
+    Public,
+}
+
+struct World {
+    character: i64,
+    profile: i64,
+    model: i64,
+    prompt: i64,
+    session: i64,
+    uuid: String,
+    message: i64,
+    api_key: i64,
+}
+
+async fn seed_a(app: &TestApp) -> World {
+    let (character, profile, model, prompt) = seed_references(app, MARKER).await;
     let session = app
         .data(
-            "mutation($c: Int!, $p: Int!) { createChatSession(input: {characterId: $c, userProfileId: $p}) { id uuid } }",
+            "mutation($c: Int!, $p: Int!) { createChatSession(input: {characterId: $c, userProfileId: $p, title: \"A-SECRET chat\"}) { id uuid } }",
             json!({ "c": character, "p": profile }),
         )
         .await["createChatSession"]
         .clone();
-    let (session_id, session_uuid) = (session["id"].as_i64().unwrap(), session["uuid"].clone());
     let message = app
         .data(
-            "mutation($id: Int!) { createMessage(input: {chatSessionId: $id, content: \"secret\"}) { id } }",
-            json!({ "id": session_id }),
+            "mutation($id: Int!) { createMessage(input: {chatSessionId: $id, content: \"A-SECRET message\"}) { id } }",
+            json!({ "id": session["id"] }),
         )
         .await["createMessage"]["id"]
         .as_i64()
         .unwrap();
-    let before = app.data(EVERYTHING, json!({})).await;
-
-    // Owner B, created directly in the database, with a key of its own.
-    let owner_b = entity::account::ActiveModel {
-        username: Set("owner-b".into()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&app.db)
-    .await
-    .unwrap();
-    let key_b = parley::auth::generate_api_key();
-    parley::auth::store_api_key(&app.db, owner_b.id, "test", &key_b)
-        .await
+    let api_key = app.data("{ apiKeys { id } }", json!({})).await["apiKeys"][0]["id"]
+        .as_i64()
         .unwrap();
-    let as_b = |query: &'static str, variables: Value| {
-        let (app, key_b) = (&app, key_b.clone());
-        async move {
-            let (status, body) = app.graphql_with_key(Some(&key_b), query, variables).await;
-            assert_eq!(status, 200, "{body}");
-            body
-        }
-    };
-
-    let by_id: Vec<(&str, Value)> = vec![
-        (
-            "query($id: Int!) { character(id: $id) { id } }",
-            json!({ "id": character }),
-        ),
-        (
-            "query($id: Int!) { userProfile(id: $id) { id } }",
-            json!({ "id": profile }),
-        ),
-        (
-            "query($id: Int!) { aiModel(id: $id) { id } }",
-            json!({ "id": model }),
-        ),
-        (
-            "query($id: Int!) { systemPrompt(id: $id) { id } }",
-            json!({ "id": prompt }),
-        ),
-        (
-            "query($id: Int!) { chatSession(id: $id) { id } }",
-            json!({ "id": session_id }),
-        ),
-        (
-            "query($u: UUID!) { chatSession(uuid: $u) { id } }",
-            json!({ "u": session_uuid }),
-        ),
-        (
-            "query($id: Int!) { message(id: $id) { id } }",
-            json!({ "id": message }),
-        ),
-        (
-            "query($id: Int!) { messages(chatSessionId: $id) { totalCount } }",
-            json!({ "id": session_id }),
-        ),
-        (
-            "mutation($id: Int!) { updateCharacter(id: $id, input: {name: \"x\"}) { id } }",
-            json!({ "id": character }),
-        ),
-        (
-            "mutation($id: Int!) { updateUserProfile(id: $id, input: {name: \"x\"}) { id } }",
-            json!({ "id": profile }),
-        ),
-        (
-            "mutation($id: Int!) { updateAiModel(id: $id, input: {description: \"x\"}) { id } }",
-            json!({ "id": model }),
-        ),
-        (
-            "mutation($id: Int!) { updateSystemPrompt(id: $id, input: {content: \"x\"}) { id } }",
-            json!({ "id": prompt }),
-        ),
-        (
-            "mutation($id: Int!) { updateChatSession(id: $id, input: {title: \"x\"}) { id } }",
-            json!({ "id": session_id }),
-        ),
-        (
-            "mutation($id: Int!) { updateMessage(id: $id, input: {content: \"x\"}) { id } }",
-            json!({ "id": message }),
-        ),
-        (
-            "mutation($id: Int!) { createMessage(input: {chatSessionId: $id, content: \"x\"}) { id } }",
-            json!({ "id": session_id }),
-        ),
-        (
-            "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
-            json!({ "c": character }),
-        ),
-        (
-            "mutation($id: Int!) { deleteMessage(id: $id) }",
-            json!({ "id": message }),
-        ),
-        (
-            "mutation($id: Int!) { deleteChatSession(id: $id) }",
-            json!({ "id": session_id }),
-        ),
-        (
-            "mutation($id: Int!) { deleteCharacter(id: $id, cascade: true) }",
-            json!({ "id": character }),
-        ),
-        (
-            "mutation($id: Int!) { deleteUserProfile(id: $id) }",
-            json!({ "id": profile }),
-        ),
-        (
-            "mutation($id: Int!) { deleteAiModel(id: $id) }",
-            json!({ "id": model }),
-        ),
-        (
-            "mutation($id: Int!) { deleteSystemPrompt(id: $id) }",
-            json!({ "id": prompt }),
-        ),
-    ];
-    for (operation, variables) in by_id {
-        let body = as_b(operation, variables).await;
-        assert_eq!(error_code(&body), "NOT_FOUND", "{operation}: {body}");
-        let message = body["errors"][0]["message"].as_str().unwrap();
-        assert!(message.ends_with("not found"), "{message}");
+    World {
+        character,
+        profile,
+        model,
+        prompt,
+        session: session["id"].as_i64().unwrap(),
+        uuid: session["uuid"].as_str().unwrap().to_owned(),
+        message,
+        api_key,
     }
+}
 
-    // B's own session may not point at A's profile either.
-    let (b_character, ..) = {
-        let body = as_b(
-            "mutation { createCharacter(input: {label: \"character-a\", name: \"B's\"}) { id } }",
+/// Every REST route: (method, path template) -> (query string, body, expectation).
+fn rest_cases(
+    a: &World,
+) -> HashMap<(&'static str, &'static str), (&'static str, Option<Value>, Expect)> {
+    use Expect::*;
+    let refers = json!({"character_id": a.character});
+    HashMap::from([
+        (("GET", "/api/v1/chat-sessions"), ("", None, Nothing)),
+        (
+            ("POST", "/api/v1/chat-sessions"),
+            ("", Some(refers.clone()), NotFound),
+        ),
+        (
+            ("GET", "/api/v1/chat-sessions/{chat_session_id}"),
+            ("", None, NotFound),
+        ),
+        (
+            ("PUT", "/api/v1/chat-sessions/{chat_session_id}"),
+            ("", Some(json!({"pre_prompt": "x"})), NotFound),
+        ),
+        (
+            ("DELETE", "/api/v1/chat-sessions/{chat_session_id}"),
+            ("", None, NotFound),
+        ),
+        (
+            ("GET", "/api/v1/chat-sessions/{chat_session_id}/messages"),
+            ("", None, NotFound),
+        ),
+        (
+            ("POST", "/api/v1/chat-sessions/{chat_session_id}/messages"),
+            ("", Some(json!({"content": "x"})), NotFound),
+        ),
+        (
+            ("GET", "/api/v1/messages/{message_id}"),
+            ("", None, NotFound),
+        ),
+        (
+            ("PUT", "/api/v1/messages/{message_id}"),
+            ("", Some(json!({"content": "x"})), NotFound),
+        ),
+        (
+            ("DELETE", "/api/v1/messages/{message_id}"),
+            ("", None, NotFound),
+        ),
+        (("GET", "/api/v1/characters"), ("", None, Nothing)),
+        (
+            ("POST", "/api/v1/characters"),
+            ("", Some(json!({"label": "b", "name": "B"})), Nothing),
+        ),
+        (
+            ("GET", "/api/v1/characters/{character_id}"),
+            ("", None, NotFound),
+        ),
+        (
+            ("PUT", "/api/v1/characters/{character_id}"),
+            ("", Some(json!({"name": "x"})), NotFound),
+        ),
+        (
+            ("DELETE", "/api/v1/characters/{character_id}"),
+            ("?cascade=true", None, NotFound),
+        ),
+        (("GET", "/api/v1/user-profiles"), ("", None, Nothing)),
+        (
+            ("POST", "/api/v1/user-profiles"),
+            ("", Some(json!({"label": "b", "name": "B"})), Nothing),
+        ),
+        (
+            ("GET", "/api/v1/user-profiles/{user_profile_id}"),
+            ("", None, NotFound),
+        ),
+        (
+            ("PUT", "/api/v1/user-profiles/{user_profile_id}"),
+            ("", Some(json!({"name": "x"})), NotFound),
+        ),
+        (
+            ("DELETE", "/api/v1/user-profiles/{user_profile_id}"),
+            ("", None, NotFound),
+        ),
+        (("GET", "/api/v1/ai-models"), ("", None, Nothing)),
+        (
+            ("POST", "/api/v1/ai-models"),
+            ("", Some(json!({"label": "b"})), Nothing),
+        ),
+        (
+            ("GET", "/api/v1/ai-models/{ai_model_id}"),
+            ("", None, NotFound),
+        ),
+        (
+            ("PUT", "/api/v1/ai-models/{ai_model_id}"),
+            ("", Some(json!({"description": "x"})), NotFound),
+        ),
+        (
+            ("DELETE", "/api/v1/ai-models/{ai_model_id}"),
+            ("", None, NotFound),
+        ),
+        (("GET", "/api/v1/system-prompts"), ("", None, Nothing)),
+        (
+            ("POST", "/api/v1/system-prompts"),
+            ("", Some(json!({"label": "b", "content": "B"})), Nothing),
+        ),
+        (
+            ("GET", "/api/v1/system-prompts/{system_prompt_id}"),
+            ("", None, NotFound),
+        ),
+        (
+            ("PUT", "/api/v1/system-prompts/{system_prompt_id}"),
+            ("", Some(json!({"content": "x"})), NotFound),
+        ),
+        (
+            ("DELETE", "/api/v1/system-prompts/{system_prompt_id}"),
+            ("", None, NotFound),
+        ),
+        (("GET", "/api/v1/chats/"), ("", None, Nothing)),
+        (("POST", "/api/v1/chats/"), ("", Some(refers), NotFound)),
+        (("GET", "/api/v1/chats/{chat_id}"), ("", None, NotFound)),
+        (
+            ("PUT", "/api/v1/chats/{chat_id}"),
+            ("", Some(json!({"title": "x"})), NotFound),
+        ),
+        (
+            ("DELETE", "/api/v1/chats/{chat_id}"),
+            ("?hard_delete=true", None, NotFound),
+        ),
+        (
+            ("POST", "/api/v1/chats/{chat_id}/restore"),
+            ("", None, NotFound),
+        ),
+        (
+            ("GET", "/api/v1/chats/{chat_id}/context"),
+            ("", None, NotFound),
+        ),
+        (
+            ("GET", "/api/v1/chats/{chat_id}/export"),
+            ("?format=markdown", None, NotFound),
+        ),
+        (
+            ("POST", "/api/v1/chats/{chat_id}/complete"),
+            ("", None, NotFound),
+        ),
+        (
+            ("GET", "/api/v1/chats/{chat_id}/messages"),
+            ("", None, NotFound),
+        ),
+        (
+            ("POST", "/api/v1/chats/{chat_id}/messages"),
+            ("", Some(json!({"role": "user", "content": "x"})), NotFound),
+        ),
+        (
+            ("GET", "/api/v1/chats/{chat_id}/messages/search"),
+            ("?query=secret", None, NotFound),
+        ),
+        (("POST", "/api/v1/auth/register"), ("", None, Public)),
+        (("POST", "/api/v1/auth/login"), ("", None, Public)),
+    ])
+}
+
+/// Every GraphQL root field: name -> (operation, variables, expectation).
+fn graphql_cases(a: &World) -> HashMap<&'static str, (&'static str, Value, Expect)> {
+    use Expect::*;
+    let id = |v: i64| json!({ "id": v });
+    HashMap::from([
+        ("me", ("{ me { username } }", json!({}), Nothing)),
+        ("apiKeys", ("{ apiKeys { id prefix } }", json!({}), Nothing)),
+        (
+            "character",
+            (
+                "query($id: Int!) { character(id: $id) { id } }",
+                id(a.character),
+                NotFound,
+            ),
+        ),
+        (
+            "characters",
+            (
+                "{ characters { totalCount nodes { name } } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "userProfile",
+            (
+                "query($id: Int!) { userProfile(id: $id) { id } }",
+                id(a.profile),
+                NotFound,
+            ),
+        ),
+        (
+            "userProfiles",
+            (
+                "{ userProfiles { totalCount nodes { name } } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "aiModel",
+            (
+                "query($id: Int!) { aiModel(id: $id) { id } }",
+                id(a.model),
+                NotFound,
+            ),
+        ),
+        (
+            "aiModels",
+            (
+                "{ aiModels { totalCount nodes { label } } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "systemPrompt",
+            (
+                "query($id: Int!) { systemPrompt(id: $id) { id } }",
+                id(a.prompt),
+                NotFound,
+            ),
+        ),
+        (
+            "systemPrompts",
+            (
+                "{ systemPrompts { totalCount nodes { content } } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "chatSession",
+            (
+                "query($u: UUID!) { chatSession(uuid: $u) { id } }",
+                json!({ "u": a.uuid }),
+                NotFound,
+            ),
+        ),
+        (
+            "chatSessions",
+            (
+                "query($c: Int!) { chatSessions(filter: {characterId: $c}) { totalCount nodes { title messageCount } } }",
+                json!({ "c": a.character }),
+                Nothing,
+            ),
+        ),
+        (
+            "message",
+            (
+                "query($id: Int!) { message(id: $id) { id } }",
+                id(a.message),
+                NotFound,
+            ),
+        ),
+        (
+            "messages",
+            (
+                "query($id: Int!) { messages(chatSessionId: $id) { totalCount } }",
+                id(a.session),
+                NotFound,
+            ),
+        ),
+        (
+            "searchMessages",
+            (
+                "{ searchMessages(query: \"secret\") { content } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        ("register", ("", json!({}), Public)),
+        ("login", ("", json!({}), Public)),
+        (
+            "createApiKey",
+            (
+                "mutation { createApiKey(name: \"b\") { apiKey { id } } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "revokeApiKey",
+            (
+                "mutation($id: Int!) { revokeApiKey(id: $id) { id } }",
+                id(a.api_key),
+                NotFound,
+            ),
+        ),
+        (
+            "createCharacter",
+            (
+                "mutation { createCharacter(input: {label: \"character-A-SECRET\", name: \"b\"}) { name } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "updateCharacter",
+            (
+                "mutation($id: Int!) { updateCharacter(id: $id, input: {name: \"x\"}) { id } }",
+                id(a.character),
+                NotFound,
+            ),
+        ),
+        (
+            "deleteCharacter",
+            (
+                "mutation($id: Int!) { deleteCharacter(id: $id, cascade: true) }",
+                id(a.character),
+                NotFound,
+            ),
+        ),
+        (
+            "createUserProfile",
+            (
+                "mutation { createUserProfile(input: {label: \"gb\", name: \"b\"}) { id } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "updateUserProfile",
+            (
+                "mutation($id: Int!) { updateUserProfile(id: $id, input: {name: \"x\"}) { id } }",
+                id(a.profile),
+                NotFound,
+            ),
+        ),
+        (
+            "deleteUserProfile",
+            (
+                "mutation($id: Int!) { deleteUserProfile(id: $id) }",
+                id(a.profile),
+                NotFound,
+            ),
+        ),
+        (
+            "createAiModel",
+            (
+                "mutation { createAiModel(input: {label: \"gb\"}) { id } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "updateAiModel",
+            (
+                "mutation($id: Int!) { updateAiModel(id: $id, input: {description: \"x\"}) { id } }",
+                id(a.model),
+                NotFound,
+            ),
+        ),
+        (
+            "deleteAiModel",
+            (
+                "mutation($id: Int!) { deleteAiModel(id: $id) }",
+                id(a.model),
+                NotFound,
+            ),
+        ),
+        (
+            "createSystemPrompt",
+            (
+                "mutation { createSystemPrompt(input: {label: \"gb\", content: \"b\"}) { id } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "updateSystemPrompt",
+            (
+                "mutation($id: Int!) { updateSystemPrompt(id: $id, input: {content: \"x\"}) { id } }",
+                id(a.prompt),
+                NotFound,
+            ),
+        ),
+        (
+            "deleteSystemPrompt",
+            (
+                "mutation($id: Int!) { deleteSystemPrompt(id: $id) }",
+                id(a.prompt),
+                NotFound,
+            ),
+        ),
+        (
+            "createChatSession",
+            (
+                "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
+                json!({ "c": a.character }),
+                NotFound,
+            ),
+        ),
+        (
+            "updateChatSession",
+            (
+                "mutation($id: Int!) { updateChatSession(id: $id, input: {title: \"x\"}) { id } }",
+                id(a.session),
+                NotFound,
+            ),
+        ),
+        (
+            "deleteChatSession",
+            (
+                "mutation($u: UUID!) { deleteChatSession(uuid: $u) }",
+                json!({ "u": a.uuid }),
+                NotFound,
+            ),
+        ),
+        (
+            "restoreChatSession",
+            (
+                "mutation($id: Int!) { restoreChatSession(id: $id) { id } }",
+                id(a.session),
+                NotFound,
+            ),
+        ),
+        (
+            "createMessage",
+            (
+                "mutation($u: UUID!) { createMessage(input: {chatSessionUuid: $u, content: \"x\"}) { id } }",
+                json!({ "u": a.uuid }),
+                NotFound,
+            ),
+        ),
+        (
+            "updateMessage",
+            (
+                "mutation($id: Int!) { updateMessage(id: $id, input: {content: \"x\"}) { id } }",
+                id(a.message),
+                NotFound,
+            ),
+        ),
+        (
+            "deleteMessage",
+            (
+                "mutation($id: Int!) { deleteMessage(id: $id) }",
+                id(a.message),
+                NotFound,
+            ),
+        ),
+    ])
+}
+
+fn assert_nothing_of_a(answer: &Value, a: &World, what: &str) {
+    let text = answer.to_string();
+    assert!(
+        !text.contains("A-SECRET message") && !text.contains("A-SECRET chat"),
+        "{what} leaks A's data: {text}"
+    );
+    assert!(!text.contains(&a.uuid), "{what} leaks A's chat: {text}");
+    assert!(
+        !text.contains("Sherlock Holmes"),
+        "{what} leaks A's character: {text}"
+    );
+}
+
+#[tokio::test]
+async fn another_owner_gets_not_found_everywhere_and_sees_nothing() {
+    let app = spawn_app().await;
+    let a = seed_a(&app).await;
+    let before = app.data(EVERYTHING, json!({})).await;
+    let key_b = second_owner(&app, "owner-b").await;
+
+    // REST: every route of the OpenAPI document.
+    let (_, openapi) = app.rest("GET", "/openapi.json", None).await;
+    let cases = rest_cases(&a);
+    let mut tried = 0;
+    for (path, item) in openapi["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let (query, body, expect) = cases
+                .get(&(method.as_str(), path.as_str()))
+                .unwrap_or_else(|| panic!("no isolation case for {method} {path}: add one"));
+            let concrete = path
+                .replace("{chat_session_id}", &a.session.to_string())
+                .replace("{message_id}", &a.message.to_string())
+                .replace("{character_id}", &a.character.to_string())
+                .replace("{user_profile_id}", &a.profile.to_string())
+                .replace("{ai_model_id}", &a.model.to_string())
+                .replace("{system_prompt_id}", &a.prompt.to_string())
+                .replace("{chat_id}", &a.uuid);
+            let body = body.as_ref().map(Value::to_string);
+            let (status, answer) = app
+                .rest_raw(&method, &format!("{concrete}{query}"), body, Some(&key_b))
+                .await;
+            match expect {
+                Expect::NotFound => assert_eq!(status, 404, "{method} {path}: {answer}"),
+                Expect::Nothing => {
+                    assert!(
+                        (200..300).contains(&status),
+                        "{method} {path}: {status} {answer}"
+                    );
+                    assert_nothing_of_a(&answer, &a, &format!("{method} {path}"));
+                }
+                Expect::Public => continue,
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried >= 40, "only {tried} routes tried");
+
+    // GraphQL: every root field of the schema.
+    let schema = app
+        .data(
+            "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }",
             json!({}),
         )
         .await;
-        assert!(
-            body.get("errors").is_none(),
-            "labels are unique per owner only: {body}"
-        );
-        (body["data"]["createCharacter"]["id"].as_i64().unwrap(),)
-    };
-    let body = as_b(
-        "mutation($c: Int!, $p: Int!) { createChatSession(input: {characterId: $c, userProfileId: $p}) { id } }",
-        json!({ "c": b_character, "p": profile }),
-    )
-    .await;
-    assert_eq!(error_code(&body), "NOT_FOUND");
-
-    // B's lists and counts hold nothing of A's.
-    let lists = as_b(EVERYTHING, json!({})).await;
-    assert_eq!(
-        lists["data"]["characters"]["totalCount"], 1,
-        "only B's own character"
-    );
-    assert_eq!(lists["data"]["characters"]["nodes"][0]["id"], b_character);
-    for list in ["userProfiles", "aiModels", "systemPrompts", "chatSessions"] {
-        assert_eq!(lists["data"][list]["totalCount"], 0, "{list}: {lists}");
-        assert_eq!(lists["data"][list]["nodes"], json!([]), "{list}");
+    let cases = graphql_cases(&a);
+    for root in ["queryType", "mutationType"] {
+        for field in schema["__schema"][root]["fields"].as_array().unwrap() {
+            let name = field["name"].as_str().unwrap();
+            let (operation, variables, expect) = cases
+                .get(name)
+                .unwrap_or_else(|| panic!("no isolation case for GraphQL field {name}: add one"));
+            if let Expect::Public = expect {
+                continue;
+            }
+            let (status, answer) = app
+                .graphql_with_key(Some(&key_b), operation, variables.clone())
+                .await;
+            assert_eq!(status, 200, "{name}: {answer}");
+            match expect {
+                Expect::NotFound => {
+                    assert_eq!(error_code(&answer), "NOT_FOUND", "{name}: {answer}");
+                    assert!(
+                        answer["errors"][0]["message"]
+                            .as_str()
+                            .unwrap()
+                            .ends_with("not found")
+                    );
+                }
+                _ => {
+                    assert!(answer.get("errors").is_none(), "{name}: {answer}");
+                    assert_nothing_of_a(&answer, &a, name);
+                }
+            }
+        }
     }
-    let search = as_b("{ searchMessages(query: \"secret\") { id } }", json!({})).await;
-    assert_eq!(search["data"]["searchMessages"], json!([]));
-    let filtered = as_b(
-        "query($c: Int!) { chatSessions(filter: {characterId: $c}) { totalCount } }",
-        json!({ "c": character }),
-    )
-    .await;
-    assert_eq!(filtered["data"]["chatSessions"]["totalCount"], 0);
+
+    // Counts as B: none of A's rows, whatever B created meanwhile.
+    let (status, counts) = app
+        .graphql_with_key(Some(&key_b), "query($c: Int!) { chatSessions(filter: {characterId: $c}) { totalCount } searchMessages(query: \"message\") { id } }", json!({ "c": a.character }))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        counts["data"],
+        json!({"chatSessions": {"totalCount": 0}, "searchMessages": []})
+    );
 
     // A's rows are exactly as they were.
-    let after = app.data(EVERYTHING, json!({})).await;
-    assert_eq!(before, after);
+    assert_eq!(app.data(EVERYTHING, json!({})).await, before);
 }

@@ -9,6 +9,7 @@ mod fresh_start;
 mod helpers;
 mod isolation;
 mod metrics;
+mod multi_user;
 mod openapi;
 mod pagination;
 mod rest_a;

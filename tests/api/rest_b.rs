@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestApp, spawn_app},
+    helpers::{TestApp, second_owner, spawn_app},
     rest_a::assert_same_shape,
 };
 
@@ -770,21 +770,7 @@ async fn search_finds_words_ranks_and_respects_owners() {
     assert_eq!(status, 422, "a query without words");
 
     // Another owner finds nothing of this owner's, and cannot search this chat.
-    let owner_b = {
-        use sea_orm::{ActiveModelTrait, Set};
-        entity::account::ActiveModel {
-            username: Set("b".into()),
-            created_at: Set(chrono::Utc::now()),
-            ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .unwrap()
-    };
-    let key_b = parley::auth::generate_api_key();
-    parley::auth::store_api_key(&app.db, owner_b.id, "b", &key_b)
-        .await
-        .unwrap();
+    let key_b = second_owner(&app, "b").await;
     let (status, _) = app
         .rest_raw(
             "GET",

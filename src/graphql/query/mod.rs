@@ -10,8 +10,8 @@ use super::{
     pagination::{PageArgs, PageConnection, Sort, paginate},
     request_scope,
     types::{
-        Account, AiModel, ApiKey, Character, ChatSession, ChatSessionField, ChatSessionFilter, ChatSessionOrder,
-        Message, SortDirection, SystemPrompt, UserProfile,
+        Account, AiModel, ApiKey, Character, ChatSession, ChatSessionField, ChatSessionFilter,
+        ChatSessionOrder, Message, SortDirection, SystemPrompt, UserProfile,
     },
 };
 use crate::{
@@ -68,7 +68,9 @@ impl AccountQuery {
             .one(scope.db)
             .await
             .map_err(|e| AppError::from(e).extend())?
-            .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".into()).extend())?;
+            .ok_or_else(|| {
+                AppError::Unauthenticated("the account no longer exists".into()).extend()
+            })?;
         Ok(Account(account))
     }
 

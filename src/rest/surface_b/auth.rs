@@ -46,7 +46,10 @@ struct Issued {
         (status = 422, body = Detail),
     )
 )]
-async fn register(State(state): State<AppState>, body: Bytes) -> DetailResult<(StatusCode, Json<Token>)> {
+async fn register(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> DetailResult<(StatusCode, Json<Token>)> {
     let body: Credentials = input::json(&body)?;
     let variables = json!({ "username": body.username, "password": body.password });
     let issued: Issued = state.forward_anonymous("Register", variables).await?;
