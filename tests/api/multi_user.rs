@@ -508,3 +508,47 @@ async fn oversized_bodies_are_413_and_cors_is_off_unless_configured() {
         "http://localhost:3000"
     );
 }
+
+#[tokio::test]
+async fn es256_tokens_from_an_identity_provider_work_too() {
+    use p256::{
+        SecretKey,
+        pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding},
+    };
+    let secret = SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+    let public_pem = secret
+        .public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    let private_pem = secret.to_pkcs8_pem(LineEnding::LF).unwrap();
+    let app = spawn_app_with(|config| {
+        config.auth_mode = AuthMode::Multi;
+        config.jwt.algorithm = JwtAlgorithm::Es256;
+        config.jwt.public_key_pem = Some(public_pem);
+        config.jwt.issuer = Some("https://idp.localhost".into());
+    })
+    .await;
+    let key = EncodingKey::from_ec_pem(private_pem.as_bytes()).unwrap();
+    let sign = |claims: Value| encode(&Header::new(Algorithm::ES256), &claims, &key).unwrap();
+    let good = sign(json!({"sub": "erin", "exp": now() + 600, "iss": "https://idp.localhost"}));
+    let (status, body) = app
+        .with_token(
+            "POST",
+            "/graphql",
+            &good,
+            Some(json!({"query": "{ me { username } }"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["data"]["me"]["username"]),
+        (200, &json!("erin")),
+        "{body}"
+    );
+    let no_issuer = sign(json!({"sub": "erin", "exp": now() + 600}));
+    assert_eq!(
+        app.with_token("GET", "/api/v1/chats/", &no_issuer, None)
+            .await
+            .0,
+        401
+    );
+}
