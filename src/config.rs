@@ -20,6 +20,8 @@ pub struct Config {
     pub limits: Limits,
     /// Origins allowed to call Parley from a browser; empty means CORS is off.
     pub cors_origins: Vec<String>,
+    /// OpenAI-compatible model servers; `default` comes from `PARLEY_OPENAI_*`.
+    pub providers: Vec<crate::llm::ProviderSettings>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +109,7 @@ impl Config {
                 request_timeout_seconds: 30,
             },
             cors_origins: Vec::new(),
+            providers: Vec::new(),
         }
     }
 
@@ -240,8 +243,63 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?;
         }
+        config.providers = providers(&lookup, &number)?;
         Ok(config)
     }
+}
+
+/// `default` from `PARLEY_OPENAI_BASE_URL` / `_API_KEY` / `_TIMEOUT_SECONDS` (the names the OpenAI
+/// SDKs use), and each name in `PARLEY_PROVIDERS` from `PARLEY_PROVIDER_{NAME}_BASE_URL` / ...
+fn providers(
+    lookup: &impl Fn(&str) -> Option<String>,
+    number: &impl Fn(&'static str, u64) -> Result<u64, ConfigError>,
+) -> Result<Vec<crate::llm::ProviderSettings>, ConfigError> {
+    let mut providers = Vec::new();
+    let url = |key: &'static str, value: String| -> Result<String, ConfigError> {
+        url::Url::parse(&value)
+            .ok()
+            .filter(|u| u.scheme() == "http" || u.scheme() == "https")
+            .map(|_| value.clone())
+            .ok_or_else(|| invalid(key, format!("`{value}` is not an http(s) URL")))
+    };
+    if let Some(base) = lookup("PARLEY_OPENAI_BASE_URL") {
+        providers.push(crate::llm::ProviderSettings {
+            name: crate::llm::DEFAULT_PROVIDER.into(),
+            base_url: url("PARLEY_OPENAI_BASE_URL", base)?,
+            api_key: lookup("PARLEY_OPENAI_API_KEY"),
+            timeout: std::time::Duration::from_secs(number("PARLEY_OPENAI_TIMEOUT_SECONDS", 60)?),
+        });
+    }
+    for name in lookup("PARLEY_PROVIDERS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let var = |suffix: &str| format!("PARLEY_PROVIDER_{}_{suffix}", name.to_uppercase());
+        let base = lookup(&var("BASE_URL")).ok_or_else(|| {
+            invalid(
+                "PARLEY_PROVIDERS",
+                format!("provider `{name}` needs {}", var("BASE_URL")),
+            )
+        })?;
+        let timeout = match lookup(&var("TIMEOUT_SECONDS")) {
+            None => 60,
+            Some(t) => t.parse().ok().filter(|t| *t > 0).ok_or_else(|| {
+                invalid(
+                    "PARLEY_PROVIDERS",
+                    format!("{} is not a positive number", var("TIMEOUT_SECONDS")),
+                )
+            })?,
+        };
+        providers.push(crate::llm::ProviderSettings {
+            name: name.to_owned(),
+            base_url: url("PARLEY_PROVIDERS", base)?,
+            api_key: lookup(&var("API_KEY")),
+            timeout: std::time::Duration::from_secs(timeout),
+        });
+    }
+    Ok(providers)
 }
 
 #[cfg(test)]

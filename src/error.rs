@@ -36,6 +36,15 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// No model provider can serve the request (none configured, or the session has no model).
+    #[error("{0}")]
+    ModelUnavailable(String),
+    /// The model provider failed: unreachable, an error status, a broken stream.
+    #[error("{0}")]
+    ModelFailed(String),
+    /// The model provider did not answer in time.
+    #[error("{0}")]
+    ModelTimeout(String),
     /// A server fault. The cause is logged, never sent.
     #[error("internal server error")]
     Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
@@ -67,6 +76,9 @@ impl AppError {
             AppError::Conflict(_) | AppError::VersionMismatch { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            AppError::ModelUnavailable(_) => "SERVICE_UNAVAILABLE",
+            AppError::ModelFailed(_) => "BAD_GATEWAY",
+            AppError::ModelTimeout(_) => "GATEWAY_TIMEOUT",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -80,6 +92,9 @@ impl AppError {
             AppError::Conflict(_) | AppError::VersionMismatch { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::ModelUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::ModelFailed(_) => StatusCode::BAD_GATEWAY,
+            AppError::ModelTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -8,16 +8,20 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
+pub mod llm;
 pub mod metrics;
 pub mod rest;
 pub mod throttle;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use async_graphql_axum::{
+    GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket, rejection::GraphQLRejection,
+};
 use axum::{
     Router,
-    extract::State,
+    extract::{State, WebSocketUpgrade},
     http::{HeaderMap, HeaderName, HeaderValue, header},
     middleware,
     response::{Html, IntoResponse, Response},
@@ -42,6 +46,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: graphql::ParleySchema,
     pub auth: auth::Authenticator,
+    pub providers: llm::Providers,
+    pub events: events::Events,
     pub metrics: metrics::Metrics,
     /// The REST surfaces' GraphQL operations, parsed once.
     pub operations: Arc<rest::forward::Operations>,
@@ -63,10 +69,22 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let metrics = metrics::Metrics::new();
     let db = db::connect(&config.database_url, config.db_max_connections, &metrics).await?;
     let single_user = auth::bootstrap_single_user(&db, config.api_key.as_deref()).await?;
+    // Model providers speak HTTPS through rustls with ring; installing it twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let authenticator = auth::Authenticator::new(db.clone(), config)?;
+    let providers = llm::Providers::new(&config.providers);
+    let events = events::Events::start(db.clone(), &config.database_url).await?;
     let state = AppState {
-        schema: graphql::build_schema(db.clone(), authenticator.clone(), &config.limits),
+        schema: graphql::build_schema(graphql::SchemaData {
+            db: db.clone(),
+            authenticator: authenticator.clone(),
+            providers: providers.clone(),
+            events: events.clone(),
+            limits: config.limits.clone(),
+        }),
         auth: authenticator,
+        providers,
+        events,
         db,
         metrics,
         operations: Arc::new(rest::forward::Operations::load()),
@@ -90,6 +108,7 @@ fn router(state: AppState, config: &Config) -> Router {
         .config(SwaggerConfig::from("/openapi.json").validator_url("none"));
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_handler))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/metrics", get(metrics_handler))
         .merge(rest)
         .merge(docs)
@@ -191,6 +210,45 @@ async fn graphql_handler(
         *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
     }
     response
+}
+
+/// `GET /graphql/ws`: subscriptions (and queries) over graphql-transport-ws (or the older
+/// graphql-ws protocol). The client authenticates in `connection_init`, with the same credentials
+/// as HTTP: `{"X-API-KEY": "..."}` or `{"Authorization": "Bearer ..."}`.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let (schema, auth, db) = (state.schema.clone(), state.auth.clone(), state.db.clone());
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let mut headers = HeaderMap::new();
+                    if let Some(fields) = payload.as_object() {
+                        for (name, value) in fields {
+                            let (Ok(name), Some(Ok(value))) = (
+                                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+                                value.as_str().map(HeaderValue::from_str),
+                            ) else {
+                                continue;
+                            };
+                            headers.insert(name, value);
+                        }
+                    }
+                    let principal = auth
+                        .authenticate(&headers)
+                        .await
+                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(principal);
+                    data.insert(Arc::new(graphql::loaders::Loaders::new(&db, principal)));
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 /// `GET /graphql`: the GraphiQL IDE. Add your key under Headers: `{"X-API-KEY": "..."}`.

@@ -82,6 +82,19 @@ pub async fn prompt_context<C: ConnectionTrait>(
     principal: Principal,
     session: &chat_session::Model,
 ) -> AppResult<PromptContext> {
+    prompt_context_for_turn(db, principal, session, None, None).await
+}
+
+/// [`prompt_context`] as it will be for the next turn: with `pending_user_message` added to the
+/// history (before the post-prompt, like any history), and without message `leave_out` (the reply
+/// a regeneration replaces).
+pub async fn prompt_context_for_turn<C: ConnectionTrait>(
+    db: &C,
+    principal: Principal,
+    session: &chat_session::Model,
+    pending_user_message: Option<&str>,
+    leave_out: Option<i32>,
+) -> AppResult<PromptContext> {
     let character = character::Entity::find_owned(db, principal, session.character_id).await?;
     let user_name = match session.user_profile_id {
         Some(id) => user_profile::Entity::find_owned(db, principal, id)
@@ -99,11 +112,18 @@ pub async fn prompt_context<C: ConnectionTrait>(
         None => None,
     }
     .or_else(|| character.system_prompt.clone());
-    let history = message::Entity::scoped(principal)
+    let mut history: Vec<(&'static str, String)> = message::Entity::scoped(principal)
         .filter(message::Column::ChatSessionId.eq(session.id))
         .order_by_asc(message::Column::Id)
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|m| Some(m.id) != leave_out)
+        .map(|m| (role_of(&m.role), m.content))
+        .collect();
+    if let Some(text) = pending_user_message {
+        history.push(("user", text.to_owned()));
+    }
 
     let mut messages = Vec::with_capacity(history.len() + 4);
     let mut push = |role: &'static str, text: &str| {
@@ -130,8 +150,8 @@ pub async fn prompt_context<C: ConnectionTrait>(
             push("assistant", first);
         }
     } else {
-        for message in &history {
-            push(role_of(&message.role), &message.content);
+        for (role, content) in &history {
+            push(role, content);
         }
     }
     if session.post_prompt_enabled

@@ -4,12 +4,13 @@ pub mod loaders;
 mod mutation;
 pub mod pagination;
 mod query;
+mod subscription;
 pub mod types;
 
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, EmptySubscription, ErrorExtensions, Response, SDLExportOptions, Schema, ServerError,
+    Context, ErrorExtensions, Response, SDLExportOptions, Schema, ServerError,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest},
 };
 use sea_orm::DatabaseConnection;
@@ -18,32 +19,42 @@ use crate::{
     auth::{Authenticator, Principal},
     config::Limits,
     error::AppError,
+    events::Events,
+    llm::Providers,
 };
 use loaders::Loaders;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
-pub type ParleySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type ParleySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// What every request's resolvers share.
+pub struct SchemaData {
+    pub db: DatabaseConnection,
+    pub authenticator: Authenticator,
+    pub providers: Providers,
+    pub events: Events,
+    pub limits: Limits,
+}
 
 /// Builds the schema. `db` is schema-wide data; the Principal and the loaders are added per request
 /// by [`request_data`].
-pub fn build_schema(
-    db: DatabaseConnection,
-    authenticator: Authenticator,
-    limits: &Limits,
-) -> ParleySchema {
+pub fn build_schema(data: SchemaData) -> ParleySchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
-    .data(db)
-    .data(authenticator)
+    .data(data.db)
+    .data(data.authenticator)
+    .data(data.providers)
+    .data(data.events)
     .extension(ErrorCodes)
     // Checked while validating, before any resolver (or SQL) runs. Every field counts one
     // towards complexity, aliases included, so a wall of aliases is refused too.
-    .limit_depth(limits.graphql_max_depth)
-    .limit_complexity(limits.graphql_max_complexity)
+    .limit_depth(data.limits.graphql_max_depth)
+    .limit_complexity(data.limits.graphql_max_complexity)
     .finish()
 }
 
@@ -52,7 +63,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .finish()
     .sdl_with_options(

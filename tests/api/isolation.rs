@@ -512,6 +512,22 @@ fn graphql_cases(a: &World) -> HashMap<&'static str, (&'static str, Value, Expec
                 NotFound,
             ),
         ),
+        (
+            "sendMessage",
+            (
+                "mutation($id: Int!) { sendMessage(chatSessionId: $id, content: \"x\") { reply { id } } }",
+                id(a.session),
+                NotFound,
+            ),
+        ),
+        (
+            "regenerateReply",
+            (
+                "mutation($u: UUID!) { regenerateReply(chatSessionUuid: $u) { id } }",
+                json!({ "u": a.uuid }),
+                NotFound,
+            ),
+        ),
     ])
 }
 

@@ -6,6 +6,7 @@ mod ai_model;
 mod character;
 mod chat_session;
 mod message;
+mod reply;
 mod system_prompt;
 mod user_profile;
 
@@ -23,6 +24,7 @@ pub struct MutationRoot(
     system_prompt::SystemPromptMutation,
     chat_session::ChatSessionMutation,
     message::MessageMutation,
+    reply::ReplyMutation,
 );
 
 /// A required column in a partial update: absent (or null) leaves it as it is.

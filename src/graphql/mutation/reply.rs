@@ -1,0 +1,115 @@
+use async_graphql::{Context, ErrorExtensions, Object, Result, SimpleObject};
+use uuid::Uuid;
+
+use super::chat_session::find_session;
+use crate::{
+    domain::{
+        chat::{ReplyServices, last_reply, model_of, reply},
+        validation::require_text,
+    },
+    error::AppResult,
+    events::Events,
+    graphql::{request_scope, types::Message},
+    llm::Providers,
+};
+
+/// A turn: the user's message and the model's reply, both saved.
+#[derive(SimpleObject)]
+pub struct SendMessagePayload {
+    pub user_message: Message,
+    pub reply: Message,
+}
+
+#[derive(Default)]
+pub struct ReplyMutation;
+
+#[Object]
+impl ReplyMutation {
+    /// Sends a user message to the session's AI model and answers with the saved message and the
+    /// model's saved reply. `replyStream` subscribers see the reply's tokens as they arrive. On
+    /// failure (SERVICE_UNAVAILABLE, BAD_GATEWAY, GATEWAY_TIMEOUT) nothing is saved.
+    async fn send_message(
+        &self,
+        ctx: &Context<'_>,
+        chat_session_id: Option<i32>,
+        chat_session_uuid: Option<Uuid>,
+        content: String,
+    ) -> Result<SendMessagePayload> {
+        let scope = request_scope(ctx)?;
+        let services = ReplyServices {
+            db: scope.db,
+            providers: ctx.data::<Providers>()?,
+            events: ctx.data::<Events>()?,
+        };
+        let turn: AppResult<_> = async {
+            require_text("content", &content)?;
+            let session = find_session(
+                scope.db,
+                scope.principal,
+                chat_session_id,
+                chat_session_uuid,
+                false,
+            )
+            .await?;
+            let model = model_of(scope.db, scope.principal, &session).await?;
+            reply(
+                &services,
+                scope.principal,
+                &session,
+                &model,
+                Some(&content),
+                None,
+                |_| true,
+            )
+            .await
+        }
+        .await;
+        let turn = turn.map_err(|e| e.extend())?;
+        Ok(SendMessagePayload {
+            user_message: Message(turn.user_message.expect("a user message was sent")),
+            reply: Message(turn.reply),
+        })
+    }
+
+    /// Replaces the session's last reply with a new one from the model (the old one is deleted
+    /// only once the new one is complete). Without a reply to replace, adds one.
+    async fn regenerate_reply(
+        &self,
+        ctx: &Context<'_>,
+        chat_session_id: Option<i32>,
+        chat_session_uuid: Option<Uuid>,
+    ) -> Result<Message> {
+        let scope = request_scope(ctx)?;
+        let services = ReplyServices {
+            db: scope.db,
+            providers: ctx.data::<Providers>()?,
+            events: ctx.data::<Events>()?,
+        };
+        let turn: AppResult<_> = async {
+            let session = find_session(
+                scope.db,
+                scope.principal,
+                chat_session_id,
+                chat_session_uuid,
+                false,
+            )
+            .await?;
+            let model = model_of(scope.db, scope.principal, &session).await?;
+            let replacing = last_reply(scope.db, scope.principal, session.id)
+                .await?
+                .map(|m| m.id);
+            reply(
+                &services,
+                scope.principal,
+                &session,
+                &model,
+                None,
+                replacing,
+                |_| true,
+            )
+            .await
+        }
+        .await;
+        turn.map(|t| Message(t.reply)).map_err(|e| e.extend())
+    }
+}

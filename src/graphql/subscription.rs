@@ -1,0 +1,106 @@
+//! Subscriptions, over `/graphql/ws`: messages added to a session, and a reply as it is generated.
+
+use async_graphql::{Context, ErrorExtensions, Result, SimpleObject, Subscription};
+use futures::{Stream, StreamExt};
+use tokio_stream::wrappers::BroadcastStream;
+use uuid::Uuid;
+
+use super::{mutation::find_session, request_scope, types::Message};
+use crate::{auth::Owned, events::Event, events::Events};
+
+pub struct SubscriptionRoot;
+
+/// One step of a reply being generated.
+#[derive(SimpleObject, Clone)]
+pub struct ReplyEvent {
+    /// The next piece of the reply's text (null on the last event).
+    pub token: Option<String>,
+    /// True on the last event: the reply is complete (`messageId`) or failed (`error`).
+    pub done: bool,
+    /// The saved reply, on completion.
+    pub message_id: Option<i32>,
+    pub error: Option<String>,
+}
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Every message saved to the session (by id or uuid) from now on, through any replica when
+    /// on PostgreSQL.
+    async fn message_added(
+        &self,
+        ctx: &Context<'_>,
+        chat_session_id: Option<i32>,
+        chat_session_uuid: Option<Uuid>,
+    ) -> Result<impl Stream<Item = Message> + use<>> {
+        let scope = request_scope(ctx)?;
+        let session = find_session(
+            scope.db,
+            scope.principal,
+            chat_session_id,
+            chat_session_uuid,
+            false,
+        )
+        .await
+        .map_err(|e| e.extend())?;
+        let events = ctx.data::<Events>()?.subscribe();
+        let (db, principal) = (scope.db.clone(), scope.principal);
+        let owner = principal.account_id;
+        Ok(BroadcastStream::new(events).filter_map(move |event| {
+            let db = db.clone();
+            async move {
+                match event {
+                    Ok(event @ Event::MessageAdded { message_id, .. })
+                        if event.is_for(owner, session.id) =>
+                    {
+                        entity::message::Entity::find_owned(&db, principal, message_id)
+                            .await
+                            .ok()
+                            .map(Message)
+                    }
+                    _ => None,
+                }
+            }
+        }))
+    }
+
+    /// The tokens of the session's replies as the model produces them, each reply ending with an
+    /// event that has `done: true`.
+    async fn reply_stream(
+        &self,
+        ctx: &Context<'_>,
+        chat_session_id: Option<i32>,
+        chat_session_uuid: Option<Uuid>,
+    ) -> Result<impl Stream<Item = ReplyEvent> + use<>> {
+        let scope = request_scope(ctx)?;
+        let session = find_session(
+            scope.db,
+            scope.principal,
+            chat_session_id,
+            chat_session_uuid,
+            false,
+        )
+        .await
+        .map_err(|e| e.extend())?;
+        let events = ctx.data::<Events>()?.subscribe();
+        let owner = scope.principal.account_id;
+        Ok(
+            BroadcastStream::new(events).filter_map(move |event| async move {
+                let event = event.ok().filter(|e| e.is_for(owner, session.id))?;
+                let step = |token, done, message_id, error| ReplyEvent {
+                    token,
+                    done,
+                    message_id,
+                    error,
+                };
+                match event {
+                    Event::ReplyToken { token, .. } => Some(step(Some(token), false, None, None)),
+                    Event::ReplyDone { message_id, .. } => {
+                        Some(step(None, true, Some(message_id), None))
+                    }
+                    Event::ReplyFailed { error, .. } => Some(step(None, true, None, Some(error))),
+                    Event::MessageAdded { .. } => None,
+                }
+            }),
+        )
+    }
+}

@@ -1,0 +1,178 @@
+//! Model providers: any OpenAI-compatible server (OpenAI, Ollama, llama.cpp server, vLLM, LM
+//! Studio). Providers come from configuration only; credentials never enter the database or logs.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use eventsource_stream::Eventsource;
+use futures::{StreamExt, stream::BoxStream};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+/// The provider an `ai_model` without one uses.
+pub const DEFAULT_PROVIDER: &str = "default";
+
+#[derive(Clone, Debug)]
+pub struct ProviderSettings {
+    pub name: String,
+    /// Up to and including the API version, as the OpenAI SDKs take it: `http://host:port/v1`.
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub timeout: Duration,
+}
+
+/// What a model is asked.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+struct Provider {
+    settings: ProviderSettings,
+    client: reqwest::Client,
+}
+
+/// The configured providers, by name.
+#[derive(Clone, Default)]
+pub struct Providers {
+    by_name: Arc<HashMap<String, Provider>>,
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Delta,
+}
+
+#[derive(Deserialize, Default)]
+struct Delta {
+    content: Option<String>,
+}
+
+impl Providers {
+    pub fn new(settings: &[ProviderSettings]) -> Self {
+        let by_name = settings
+            .iter()
+            .map(|settings| {
+                let client = reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    // Between two pieces of a streamed reply, not for the whole reply.
+                    .read_timeout(settings.timeout)
+                    .build()
+                    .expect("an HTTP client builds");
+                (
+                    settings.name.clone(),
+                    Provider {
+                        settings: settings.clone(),
+                        client,
+                    },
+                )
+            })
+            .collect();
+        Providers {
+            by_name: Arc::new(by_name),
+        }
+    }
+
+    fn provider(&self, name: Option<&str>) -> AppResult<&Provider> {
+        let name = name.unwrap_or(DEFAULT_PROVIDER);
+        self.by_name.get(name).ok_or_else(|| {
+            AppError::ModelUnavailable(if name == DEFAULT_PROVIDER {
+                "no model provider is configured (set PARLEY_OPENAI_BASE_URL)".into()
+            } else {
+                format!("no model provider named `{name}` is configured")
+            })
+        })
+    }
+
+    /// Streams the reply's text as it arrives. Unreachable servers and error answers are
+    /// BAD_GATEWAY, silence longer than the provider's timeout GATEWAY_TIMEOUT.
+    pub async fn stream(
+        &self,
+        provider: Option<&str>,
+        request: &ChatRequest,
+    ) -> AppResult<BoxStream<'static, AppResult<String>>> {
+        let provider = self.provider(provider)?;
+        let name = provider.settings.name.clone();
+        let url = format!(
+            "{}/chat/completions",
+            provider.settings.base_url.trim_end_matches('/')
+        );
+        let mut body = serde_json::to_value(request).map_err(AppError::internal)?;
+        body["stream"] = serde_json::Value::Bool(true);
+        let mut http = provider.client.post(url).json(&body);
+        if let Some(key) = &provider.settings.api_key {
+            http = http.bearer_auth(key);
+        }
+        let response = tokio::time::timeout(provider.settings.timeout, http.send())
+            .await
+            .map_err(|_| {
+                AppError::ModelTimeout(format!("provider `{name}` did not answer in time"))
+            })?
+            .map_err(|e| transport_error(&name, e))?;
+        if !response.status().is_success() {
+            return Err(AppError::ModelFailed(format!(
+                "provider `{name}` answered {}",
+                response.status()
+            )));
+        }
+        let events = response.bytes_stream().eventsource();
+        let tokens = events
+            .map(move |event| match event {
+                Ok(event) if event.data.trim() == "[DONE]" => Ok(None),
+                Ok(event) => serde_json::from_str::<Chunk>(&event.data)
+                    .map(|chunk| {
+                        Some(
+                            chunk
+                                .choices
+                                .into_iter()
+                                .filter_map(|c| c.delta.content)
+                                .collect::<String>(),
+                        )
+                    })
+                    .map_err(|_| {
+                        AppError::ModelFailed(format!("provider `{name}` sent a malformed chunk"))
+                    }),
+                Err(eventsource_stream::EventStreamError::Transport(e)) => {
+                    Err(transport_error(&name, e))
+                }
+                Err(e) => Err(AppError::ModelFailed(format!("provider `{name}`: {e}"))),
+            })
+            // Stop at [DONE]; skip empty deltas (role-only chunks).
+            .take_while(|item| futures::future::ready(!matches!(item, Ok(None))))
+            .filter_map(|item| {
+                futures::future::ready(match item {
+                    Ok(Some(text)) if text.is_empty() => None,
+                    Ok(Some(text)) => Some(Ok(text)),
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e)),
+                })
+            });
+        Ok(tokens.boxed())
+    }
+}
+
+fn transport_error(provider: &str, error: reqwest::Error) -> AppError {
+    if error.is_timeout() {
+        AppError::ModelTimeout(format!("provider `{provider}` did not answer in time"))
+    } else {
+        AppError::ModelFailed(format!("provider `{provider}` is unreachable"))
+    }
+}
