@@ -23,7 +23,7 @@ use crate::{
     llm::Providers,
 };
 use loaders::Loaders;
-pub use mutation::MutationRoot;
+pub use mutation::{MutationRoot, find_session};
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 

@@ -2,6 +2,7 @@
 //! execute a named operation from `operations/*.graphql` on the GraphQL schema with the request's
 //! Principal ([`forward`]), and turn `data` / errors into its surface's envelope and status.
 
+pub mod completions;
 pub mod forward;
 pub mod input;
 pub mod surface_a;
@@ -32,6 +33,7 @@ use crate::AppState;
         (name = "system-prompts", description = "Surface A: system prompts"),
         (name = "messages", description = "Messages of chat sessions"),
         (name = "auth", description = "Accounts and tokens (multi-user mode)"),
+        (name = "chat-completions", description = "OpenAI-compatible chat completions"),
         (name = "character-chat-sessions", description = "Surface B: chats by uuid, with soft delete, \
                                                           versions, context, export and search"),
     )
@@ -60,6 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(surface_a::router())
         .merge(surface_b::router())
+        .merge(completions::router())
 }
 
 /// The OpenAPI document of the REST surfaces (what `GET /openapi.json` serves).

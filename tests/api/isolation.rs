@@ -226,6 +226,16 @@ fn rest_cases(
             ("GET", "/api/v1/chats/{chat_id}/messages/search"),
             ("?query=secret", None, NotFound),
         ),
+        (
+            ("POST", "/api/v1/chat/completions"),
+            (
+                "",
+                Some(
+                    json!({"conversation_id": a.uuid, "messages": [{"role": "user", "content": "x"}]}),
+                ),
+                NotFound,
+            ),
+        ),
         (("POST", "/api/v1/auth/register"), ("", None, Public)),
         (("POST", "/api/v1/auth/login"), ("", None, Public)),
     ])

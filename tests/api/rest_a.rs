@@ -437,10 +437,19 @@ async fn pages_and_filters() {
 async fn messages_of_a_session_and_their_fate_when_it_is_deleted() {
     let app = spawn_app().await;
     seed_document_examples(&app).await;
+    // Session 2 has no AI model: messages are only stored (a model would reply; see replies.rs).
+    let (status, _) = app
+        .rest(
+            "POST",
+            "/api/v1/chat-sessions",
+            Some(json!({"character_id": 1})),
+        )
+        .await;
+    assert_eq!(status, 201);
     let (status, first) = app
         .rest(
             "POST",
-            "/api/v1/chat-sessions/1/messages",
+            "/api/v1/chat-sessions/2/messages",
             Some(json!({"content": "Hello, Holmes."})),
         )
         .await;
@@ -453,7 +462,7 @@ async fn messages_of_a_session_and_their_fate_when_it_is_deleted() {
     let (status, second) = app
         .rest(
             "POST",
-            "/api/v1/chat-sessions/1/messages",
+            "/api/v1/chat-sessions/2/messages",
             Some(json!({"role": "assistant", "content": "Elementary."})),
         )
         .await;
@@ -461,7 +470,7 @@ async fn messages_of_a_session_and_their_fate_when_it_is_deleted() {
     assert_eq!(second["role"], "assistant");
 
     let (status, list) = app
-        .rest("GET", "/api/v1/chat-sessions/1/messages", None)
+        .rest("GET", "/api/v1/chat-sessions/2/messages", None)
         .await;
     assert_eq!(status, 200);
     assert_eq!(list["items"], json!([first, second]));
@@ -504,12 +513,12 @@ async fn messages_of_a_session_and_their_fate_when_it_is_deleted() {
     );
 
     // Deleting the session deletes its messages: their ids then answer 404.
-    let (status, _) = app.rest("DELETE", "/api/v1/chat-sessions/1", None).await;
+    let (status, _) = app.rest("DELETE", "/api/v1/chat-sessions/2", None).await;
     assert_eq!(status, 200);
     let (status, body) = app.rest("GET", &message_path, None).await;
     assert_eq!(status, 404, "{body}");
     let (status, _) = app
-        .rest("GET", "/api/v1/chat-sessions/1/messages", None)
+        .rest("GET", "/api/v1/chat-sessions/2/messages", None)
         .await;
     assert_eq!(status, 404);
 }

@@ -81,7 +81,7 @@ async fn check_references(
 
 /// The session that `id` or `uuid` names (exactly one of them must be given). Soft-deleted sessions
 /// are found only `with_deleted` (restore, purge).
-pub(crate) async fn find_session<C: ConnectionTrait>(
+pub async fn find_session<C: ConnectionTrait>(
     db: &C,
     principal: Principal,
     id: Option<i32>,

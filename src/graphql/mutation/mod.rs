@@ -13,7 +13,7 @@ mod user_profile;
 use async_graphql::{MaybeUndefined, MergedObject};
 use sea_orm::ActiveValue::{self, NotSet, Set};
 
-pub(crate) use chat_session::find_session;
+pub use chat_session::find_session;
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(

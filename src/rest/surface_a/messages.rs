@@ -71,6 +71,26 @@ pub struct Message {
     pub version: i32,
 }
 
+/// A user message and the AI model's reply (when the session has a model).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SessionTurn {
+    pub user_message: SessionMessage,
+    pub ai_message: SessionMessage,
+}
+
+/// What adding a message answers: the message, or with an AI model the turn.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum PostedMessage {
+    Turn(SessionTurn),
+    Message(SessionMessage),
+}
+
+#[derive(Deserialize)]
+struct SessionModel {
+    ai_model_id: Option<i32>,
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct CreateMessage {
     /// Default `user`.
@@ -117,15 +137,20 @@ async fn list_session_messages(
     super::list(&state, &headers, page, 50, "ListSessionMessages", variables).await
 }
 
-/// Add a message to a chat session.
+/// Add a message to a chat session. When the session has an AI model and the message is the
+/// user's, the model replies: the answer is `{user_message, ai_message}` (502/503/504 when the model
+/// fails, and then nothing is saved).
 #[utoipa::path(
     post, path = "/api/v1/chat-sessions/{chat_session_id}/messages", tag = "messages",
     params(("chat_session_id" = i32, Path, description = "ID of the chat session")),
     request_body = CreateMessage,
     responses(
-        (status = 201, body = SessionMessage),
+        (status = 201, body = PostedMessage),
         (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 502, description = "The model provider failed", body = ErrorBody),
+        (status = 503, description = "No model provider configured", body = ErrorBody),
+        (status = 504, description = "The model provider timed out", body = ErrorBody),
     )
 )]
 async fn create_session_message(
@@ -133,9 +158,25 @@ async fn create_session_message(
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<SessionMessage>)> {
+) -> ApiResult<(StatusCode, Json<PostedMessage>)> {
     let id = input::id("chat_session_id", &id)?;
     let body: CreateMessage = input::json(&body)?;
+    let from_user = matches!(body.role, None | Some(Role::User));
+    if from_user {
+        let session: ItemData<SessionModel> = state
+            .forward(&headers, "SessionModel", json!({ "id": id }))
+            .await?;
+        if session.item.ai_model_id.is_some() {
+            let turn: ItemData<SessionTurn> = state
+                .forward(
+                    &headers,
+                    "SendSessionMessage",
+                    json!({ "id": id, "content": body.content }),
+                )
+                .await?;
+            return Ok((StatusCode::CREATED, Json(PostedMessage::Turn(turn.item))));
+        }
+    }
     let mut message = Map::new();
     message.insert("chatSessionId".into(), json!(id));
     message.insert("content".into(), json!(body.content));
@@ -149,7 +190,7 @@ async fn create_session_message(
             json!({ "input": message }),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(data.item)))
+    Ok((StatusCode::CREATED, Json(PostedMessage::Message(data.item))))
 }
 
 /// One message.

@@ -125,6 +125,9 @@ impl From<Failure> for ApiError {
             "FORBIDDEN" => (StatusCode::FORBIDDEN, "FORBIDDEN"),
             "RATE_LIMITED" => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             "PAYLOAD_TOO_LARGE" => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            "SERVICE_UNAVAILABLE" => (StatusCode::SERVICE_UNAVAILABLE, "MODEL_UNAVAILABLE"),
+            "BAD_GATEWAY" => (StatusCode::BAD_GATEWAY, "MODEL_ERROR"),
+            "GATEWAY_TIMEOUT" => (StatusCode::GATEWAY_TIMEOUT, "MODEL_TIMEOUT"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         };
         let mut details = Map::new();

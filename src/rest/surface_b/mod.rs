@@ -95,6 +95,9 @@ impl From<Failure> for DetailError {
             "FORBIDDEN" => StatusCode::FORBIDDEN,
             "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
             "PAYLOAD_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
+            "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+            "BAD_GATEWAY" => StatusCode::BAD_GATEWAY,
+            "GATEWAY_TIMEOUT" => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         DetailError {

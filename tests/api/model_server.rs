@@ -1,0 +1,125 @@
+//! A stand-in for an OpenAI-compatible model server, on 127.0.0.1: it records what it is asked
+//! and answers as the test tells it to.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde_json::{Value, json};
+
+#[derive(Clone)]
+pub enum Behavior {
+    /// Stream these tokens (or answer them joined, without `stream`).
+    Reply(Vec<&'static str>),
+    /// Answer this status.
+    Fail(u16),
+    /// Say nothing for this long, then reply.
+    Hang(Duration),
+}
+
+#[derive(Clone)]
+struct Shared {
+    behavior: Arc<Mutex<Behavior>>,
+    requests: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+}
+
+pub struct ModelServer {
+    /// `http://127.0.0.1:PORT/v1`, as PARLEY_OPENAI_BASE_URL takes it.
+    pub base_url: String,
+    shared: Shared,
+}
+
+impl ModelServer {
+    pub async fn start(behavior: Behavior) -> Self {
+        let shared = Shared {
+            behavior: Arc::new(Mutex::new(behavior)),
+            requests: Arc::default(),
+        };
+        let app = Router::new()
+            .route("/v1/chat/completions", post(completions))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        ModelServer { base_url, shared }
+    }
+
+    pub fn behave(&self, behavior: Behavior) {
+        *self.shared.behavior.lock().unwrap() = behavior;
+    }
+
+    /// The bodies of the requests received so far.
+    pub fn requests(&self) -> Vec<Value> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| body.clone())
+            .collect()
+    }
+
+    pub fn last_authorization(&self) -> Option<String> {
+        let requests = self.shared.requests.lock().unwrap();
+        let (headers, _) = requests.last()?;
+        headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+}
+
+async fn completions(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    shared
+        .requests
+        .lock()
+        .unwrap()
+        .push((headers, body.clone()));
+    let behavior = shared.behavior.lock().unwrap().clone();
+    let tokens = match behavior {
+        Behavior::Fail(status) => {
+            return (
+                StatusCode::from_u16(status).unwrap(),
+                Json(json!({"error": {"message": "boom"}})),
+            )
+                .into_response();
+        }
+        Behavior::Hang(delay) => {
+            tokio::time::sleep(delay).await;
+            vec!["late"]
+        }
+        Behavior::Reply(tokens) => tokens,
+    };
+    if body["stream"] != true {
+        return Json(json!({
+            "id": "cmpl-test", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": tokens.concat()}, "finish_reason": "stop"}],
+        }))
+        .into_response();
+    }
+    let mut sse = String::new();
+    let chunk = |delta: Value| {
+        format!(
+            "data: {}\n\n",
+            json!({"id": "cmpl-test", "object": "chat.completion.chunk", "created": 0,
+                   "model": body["model"], "choices": [{"index": 0, "delta": delta, "finish_reason": null}]})
+        )
+    };
+    sse.push_str(&chunk(json!({"role": "assistant"})));
+    for token in tokens {
+        sse.push_str(&chunk(json!({"content": token})));
+    }
+    sse.push_str("data: [DONE]\n\n");
+    ([("content-type", "text/event-stream")], sse).into_response()
+}

@@ -1,0 +1,523 @@
+//! Model replies through a stand-in OpenAI-compatible server: the prompt it receives, REST
+//! completions (plain and streamed), subscriptions over graphql-transport-ws, failures.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use parley::llm::ProviderSettings;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message as WsMessage, client::IntoClientRequest};
+
+use crate::{
+    helpers::{TestApp, add_message, error_code, spawn_app_with},
+    model_server::{Behavior, ModelServer},
+};
+
+async fn app_with(server: Option<&ModelServer>, timeout: Duration) -> TestApp {
+    let providers = server
+        .map(|s| {
+            vec![ProviderSettings {
+                name: "default".into(),
+                base_url: s.base_url.clone(),
+                api_key: Some("sk-test".into()),
+                timeout,
+            }]
+        })
+        .unwrap_or_default();
+    spawn_app_with(|config| config.providers = providers).await
+}
+
+struct Chat {
+    id: i64,
+    uuid: String,
+}
+
+/// A session with every part of the context: system prompt, card, pre- and post-prompt.
+async fn chat_with_everything(app: &TestApp) -> Chat {
+    let data = app
+        .data(
+            r#"mutation {
+                c: createCharacter(input: {label: "holmes", name: "Holmes",
+                    description: "{{char}} is a detective.", firstMessage: "Good day, {{user}}."}) { id }
+                p: createUserProfile(input: {label: "watson", name: "Watson"}) { id }
+                m: createAiModel(input: {label: "sherlock-7b", modelName: "test-model", temperature: 0.5}) { id }
+                s: createSystemPrompt(input: {label: "rp", content: "Play {{char}} for {{user}}."}) { id }
+            }"#,
+            json!({}),
+        )
+        .await;
+    let session = app
+        .data(
+            "mutation($c: Int!, $p: Int, $m: Int, $s: Int) { createChatSession(input: {characterId: $c,
+                userProfileId: $p, aiModelId: $m, systemPromptId: $s, prePrompt: \"Remember, {{char}}.\",
+                prePromptEnabled: true, postPrompt: \"Answer briefly.\", postPromptEnabled: true}) { id uuid } }",
+            json!({"c": data["c"]["id"], "p": data["p"]["id"], "m": data["m"]["id"], "s": data["s"]["id"]}),
+        )
+        .await["createChatSession"]
+        .clone();
+    Chat {
+        id: session["id"].as_i64().unwrap(),
+        uuid: session["uuid"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn message_count(app: &TestApp, chat: &Chat) -> i64 {
+    app.data(
+        "query($id: Int!) { chatSession(id: $id) { messageCount } }",
+        json!({"id": chat.id}),
+    )
+    .await["chatSession"]["messageCount"]
+        .as_i64()
+        .unwrap()
+}
+
+const SEND: &str =
+    "mutation($id: Int!, $c: String!) { sendMessage(chatSessionId: $id, content: $c) {
+    userMessage { id role content } reply { id role content } } }";
+
+#[tokio::test]
+async fn the_model_gets_the_context_plus_the_new_message() {
+    let server = ModelServer::start(Behavior::Reply(vec!["Elemen", "tary."])).await;
+    let app = app_with(Some(&server), Duration::from_secs(5)).await;
+    let chat = chat_with_everything(&app).await;
+    add_message(&app, chat.id, "Who are you?").await;
+    app.data(
+        "mutation($id: Int!) { createMessage(input: {chatSessionId: $id, role: ASSISTANT, content: \"{{char}}, at your service.\"}) { id } }",
+        json!({"id": chat.id}),
+    )
+    .await;
+
+    let turn = app
+        .data(SEND, json!({"id": chat.id, "c": "What now, {{char}}?"}))
+        .await;
+    assert_eq!(
+        turn["sendMessage"]["userMessage"]["content"],
+        "What now, {{char}}?"
+    );
+    assert_eq!(
+        turn["sendMessage"]["reply"],
+        json!({"id": turn["sendMessage"]["reply"]["id"], "role": "ASSISTANT", "content": "Elementary."})
+    );
+
+    let sent = &server.requests()[0];
+    assert_eq!(sent["model"], "test-model");
+    assert_eq!(sent["temperature"], 0.5);
+    assert_eq!(sent["stream"], true);
+    assert_eq!(
+        server.last_authorization().as_deref(),
+        Some("Bearer sk-test")
+    );
+    assert_eq!(
+        sent["messages"],
+        json!([
+            {"role": "system", "content": "Play Holmes for Watson."},
+            {"role": "system", "content": "Holmes is a detective."},
+            {"role": "system", "content": "Remember, Holmes."},
+            {"role": "user", "content": "Who are you?"},
+            {"role": "assistant", "content": "Holmes, at your service."},
+            {"role": "user", "content": "What now, Holmes?"},
+            {"role": "system", "content": "Answer briefly."},
+        ])
+    );
+    assert_eq!(message_count(&app, &chat).await, 4);
+
+    // Flags are honoured: without the pre- and post-prompt, and the new turn in the history.
+    app.data(
+        "mutation($id: Int!) { updateChatSession(id: $id, input: {prePromptEnabled: false, postPromptEnabled: false}) { id } }",
+        json!({"id": chat.id}),
+    )
+    .await;
+    app.data(SEND, json!({"id": chat.id, "c": "And then?"}))
+        .await;
+    let sent = &server.requests()[1]["messages"];
+    let roles: Vec<&str> = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            "Play Holmes for Watson.",
+            "Holmes is a detective.",
+            "Who are you?",
+            "Holmes, at your service.",
+            "What now, Holmes?",
+            "Elementary.",
+            "And then?"
+        ]
+    );
+
+    // A regeneration replaces the last reply, from the context without it.
+    server.behave(Behavior::Reply(vec!["Quite."]));
+    let regenerated = app
+        .data(
+            "mutation($id: Int!) { regenerateReply(chatSessionId: $id) { content } }",
+            json!({"id": chat.id}),
+        )
+        .await;
+    assert_eq!(regenerated["regenerateReply"]["content"], "Quite.");
+    assert_eq!(
+        server.requests()[2]["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["content"],
+        "And then?"
+    );
+    let last = app
+        .data("query($id: Int!) { messages(chatSessionId: $id, last: 2) { totalCount nodes { content } } }", json!({"id": chat.id}))
+        .await;
+    assert_eq!(last["messages"]["totalCount"], 6);
+    assert_eq!(
+        last["messages"]["nodes"],
+        json!([{"content": "And then?"}, {"content": "Quite."}])
+    );
+}
+
+#[tokio::test]
+async fn completions_over_rest_plain_and_streamed() {
+    let server = ModelServer::start(Behavior::Reply(vec!["Hello", ", ", "Watson", "."])).await;
+    let app = app_with(Some(&server), Duration::from_secs(5)).await;
+    let chat = chat_with_everything(&app).await;
+    let (_, before) = app
+        .rest("GET", &format!("/api/v1/chats/{}", chat.uuid), None)
+        .await;
+
+    let (status, completion) = app
+        .rest(
+            "POST",
+            "/api/v1/chat/completions",
+            Some(json!({
+                "conversation_id": chat.uuid, "messages": [{"role": "user", "content": "Hi"}]
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{completion}");
+    assert_eq!(completion["object"], "chat.completion");
+    assert_eq!(
+        completion["choices"][0]["message"],
+        json!({"role": "assistant", "content": "Hello, Watson."})
+    );
+    assert_eq!(completion["choices"][0]["finish_reason"], "stop");
+    let (_, after) = app
+        .rest("GET", &format!("/api/v1/chats/{}", chat.uuid), None)
+        .await;
+    assert_eq!(after["message_count"], 2);
+    assert!(after["last_modified"].as_str() > before["last_modified"].as_str());
+
+    // Streamed: OpenAI chunks, then [DONE]; the saved reply is their concatenation.
+    server.behave(Behavior::Reply(vec!["The ", "game ", "is ", "afoot."]));
+    let response = app
+        .client
+        .post(format!("{}/api/v1/chat/completions", app.address))
+        .header("X-API-KEY", &app.api_key)
+        .json(&json!({"conversation_id": chat.uuid, "stream": true, "messages": [{"role": "user", "content": "Well?"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let body = response.text().await.unwrap();
+    let data: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .collect();
+    assert_eq!(data.last(), Some(&"[DONE]"));
+    let mut text = String::new();
+    for chunk in &data[..data.len() - 1] {
+        let chunk: Value = serde_json::from_str(chunk).unwrap();
+        assert_eq!(chunk["object"], "chat.completion.chunk");
+        text.push_str(
+            chunk["choices"][0]["delta"]["content"]
+                .as_str()
+                .unwrap_or(""),
+        );
+    }
+    assert_eq!(text, "The game is afoot.");
+    let (_, messages) = app
+        .rest(
+            "GET",
+            &format!("/api/v1/chats/{}/messages", chat.uuid),
+            None,
+        )
+        .await;
+    let saved: Vec<&str> = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        saved,
+        vec!["Hi", "Hello, Watson.", "Well?", "The game is afoot."]
+    );
+
+    // Without a conversation the messages pass through and nothing is saved.
+    server.behave(Behavior::Reply(vec!["4"]));
+    let (status, completion) = app
+        .rest(
+            "POST",
+            "/api/v1/chat/completions",
+            Some(json!({"model": "raw-model", "messages": [{"role": "user", "content": "2+2?"}]})),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            completion["choices"][0]["message"]["content"].as_str()
+        ),
+        (200, Some("4"))
+    );
+    let sent = server.requests().last().unwrap().clone();
+    assert_eq!(
+        (sent["model"].as_str(), &sent["messages"]),
+        (
+            Some("raw-model"),
+            &json!([{"role": "user", "content": "2+2?"}])
+        )
+    );
+    assert_eq!(message_count(&app, &chat).await, 4);
+
+    // Surface A: a user message to a session with a model gets the reply with it.
+    server.behave(Behavior::Reply(vec!["Indeed."]));
+    let (status, turn) = app
+        .rest(
+            "POST",
+            &format!("/api/v1/chat-sessions/{}/messages", chat.id),
+            Some(json!({"content": "Really?"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{turn}");
+    assert_eq!(turn["user_message"]["content"], "Really?");
+    assert_eq!(turn["ai_message"]["role"], "assistant");
+    assert_eq!(turn["ai_message"]["content"], "Indeed.");
+}
+
+/// A graphql-transport-ws connection, initialised with `payload`.
+async fn ws_connect(
+    app: &TestApp,
+    payload: Value,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+        .send(WsMessage::text(
+            json!({"type": "connection_init", "payload": payload}).to_string(),
+        ))
+        .await
+        .unwrap();
+    socket
+}
+
+async fn next_json(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .ok()??
+            .ok()?;
+        match message {
+            WsMessage::Text(text) => return serde_json::from_str(&text).ok(),
+            WsMessage::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn subscribers_see_the_reply_tokens_and_both_messages() {
+    let server = ModelServer::start(Behavior::Reply(vec![
+        "You ", "see, ", "but ", "you ", "do ", "not ", "observe.",
+    ]))
+    .await;
+    let app = app_with(Some(&server), Duration::from_secs(5)).await;
+    let chat = chat_with_everything(&app).await;
+
+    let mut socket = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+    for (id, query) in [
+        (
+            "tokens",
+            "subscription($id: Int!) { replyStream(chatSessionId: $id) { token done messageId error } }",
+        ),
+        (
+            "added",
+            "subscription($id: Int!) { messageAdded(chatSessionId: $id) { id role content } }",
+        ),
+    ] {
+        let subscribe = json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": {"id": chat.id}}});
+        socket
+            .send(WsMessage::text(subscribe.to_string()))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await; // let both subscriptions start
+
+    let turn = app
+        .data(SEND, json!({"id": chat.id, "c": "Describe me."}))
+        .await;
+    let (mut tokens, mut added, mut done) = (Vec::new(), Vec::new(), None);
+    while done.is_none() || added.len() < 2 {
+        let message = next_json(&mut socket).await.expect("events arrive");
+        assert_eq!(message["type"], "next", "{message}");
+        let data = &message["payload"]["data"];
+        match message["id"].as_str().unwrap() {
+            "tokens" if data["replyStream"]["done"] == true => {
+                done = Some(data["replyStream"].clone())
+            }
+            "tokens" => tokens.push(data["replyStream"]["token"].as_str().unwrap().to_owned()),
+            _ => added.push(data["messageAdded"].clone()),
+        }
+    }
+    assert_eq!(tokens.concat(), "You see, but you do not observe.");
+    assert_eq!(tokens.len(), 7, "one event per token, in order");
+    let done = done.unwrap();
+    assert_eq!(done["messageId"], turn["sendMessage"]["reply"]["id"]);
+    assert!(done["error"].is_null());
+    assert_eq!(added[0]["role"], "USER");
+    assert_eq!(added[0]["content"], "Describe me.");
+    assert_eq!(added[1]["id"], turn["sendMessage"]["reply"]["id"]);
+
+    // Another owner cannot subscribe to this session; bad credentials do not connect.
+    let mut stranger = ws_connect(&app, json!({"X-API-KEY": "pk_wrong"})).await;
+    let answer = next_json(&mut stranger).await;
+    assert!(
+        answer
+            .as_ref()
+            .is_none_or(|a| a["type"] != "connection_ack"),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn failures_give_their_status_and_save_nothing() {
+    // No provider configured: 503 everywhere.
+    let app = app_with(None, Duration::from_secs(1)).await;
+    let chat = chat_with_everything(&app).await;
+    let body = app
+        .graphql(SEND, json!({"id": chat.id, "c": "Hello?"}))
+        .await;
+    assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE");
+    let (status, _) = app
+        .rest(
+            "POST",
+            &format!("/api/v1/chat-sessions/{}/messages", chat.id),
+            Some(json!({"content": "Hello?"})),
+        )
+        .await;
+    assert_eq!(status, 503);
+    let (status, answer) = app
+        .rest("POST", "/api/v1/chat/completions", Some(json!({"conversation_id": chat.uuid, "messages": [{"role": "user", "content": "Hi"}]})))
+        .await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(message_count(&app, &chat).await, 0);
+
+    // A session without a model: no reply is attempted over surface A, and sendMessage says why.
+    let plain = app
+        .data("mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }", json!({"c": app.data("{ characters { nodes { id } } }", json!({})).await["characters"]["nodes"][0]["id"]}))
+        .await["createChatSession"]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, message) = app
+        .rest(
+            "POST",
+            &format!("/api/v1/chat-sessions/{plain}/messages"),
+            Some(json!({"content": "Just a note"})),
+        )
+        .await;
+    assert_eq!(
+        (status, message["content"].as_str()),
+        (201, Some("Just a note"))
+    );
+    let body = app.graphql(SEND, json!({"id": plain, "c": "Hello?"})).await;
+    assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE");
+
+    // A failing, an unreachable and a silent provider: 502, 502, 504.
+    let server = ModelServer::start(Behavior::Fail(500)).await;
+    let app = app_with(Some(&server), Duration::from_secs(1)).await;
+    let chat = chat_with_everything(&app).await;
+    let cases = [
+        (Behavior::Fail(500), "BAD_GATEWAY", 502),
+        (
+            Behavior::Hang(Duration::from_secs(3)),
+            "GATEWAY_TIMEOUT",
+            504,
+        ),
+    ];
+    for (behavior, code, status) in cases {
+        server.behave(behavior);
+        let body = app
+            .graphql(SEND, json!({"id": chat.id, "c": "Hello?"}))
+            .await;
+        assert_eq!(error_code(&body), code, "{body}");
+        let (got, answer) = app
+            .rest("POST", "/api/v1/chat/completions", Some(json!({"conversation_id": chat.uuid, "messages": [{"role": "user", "content": "Hi"}]})))
+            .await;
+        assert_eq!(got, status, "{answer}");
+        let (got, _) = app
+            .rest(
+                "POST",
+                &format!("/api/v1/chat-sessions/{}/messages", chat.id),
+                Some(json!({"content": "Hello?"})),
+            )
+            .await;
+        assert_eq!(got, status);
+        assert_eq!(
+            message_count(&app, &chat).await,
+            0,
+            "nothing saved after {code}"
+        );
+    }
+    let unreachable = spawn_app_with(|config| {
+        config.providers = vec![ProviderSettings {
+            name: "default".into(),
+            base_url: "http://127.0.0.1:9/v1".into(),
+            api_key: None,
+            timeout: Duration::from_secs(2),
+        }]
+    })
+    .await;
+    let chat = chat_with_everything(&unreachable).await;
+    let body = unreachable
+        .graphql(SEND, json!({"id": chat.id, "c": "Hello?"}))
+        .await;
+    assert_eq!(error_code(&body), "BAD_GATEWAY");
+    assert_eq!(message_count(&unreachable, &chat).await, 0);
+
+    // After the failures, a working provider: exactly one turn is saved, no duplicates.
+    server.behave(Behavior::Reply(vec!["Finally."]));
+    let chat_id = app
+        .data("{ chatSessions { nodes { id } } }", json!({}))
+        .await["chatSessions"]["nodes"][0]["id"]
+        .as_i64()
+        .unwrap();
+    app.data(SEND, json!({"id": chat_id, "c": "Hello?"})).await;
+    let stored = app
+        .data(
+            "query($id: Int!) { messages(chatSessionId: $id) { nodes { role content } } }",
+            json!({"id": chat_id}),
+        )
+        .await;
+    assert_eq!(
+        stored["messages"]["nodes"],
+        json!([{"role": "USER", "content": "Hello?"}, {"role": "ASSISTANT", "content": "Finally."}])
+    );
+}
