@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 pub struct TestApp {
     pub address: String,
+    /// The test's own database (for starting a second replica on it).
+    pub database_url: String,
     pub api_key: String,
     pub client: reqwest::Client,
     /// The app's own connection, for setting up what no API offers (a second account).
@@ -90,6 +92,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::defaults()
     };
     configure(&mut config);
+    let database_url = config.database_url.clone();
     let app = parley::build(&config).await.expect("app builds");
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -99,6 +102,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(async move { axum::serve(listener, app.router).await });
     TestApp {
         address,
+        database_url,
         api_key,
         client: reqwest::Client::new(),
         db,

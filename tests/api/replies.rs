@@ -521,3 +521,76 @@ async fn failures_give_their_status_and_save_nothing() {
         json!([{"role": "USER", "content": "Hello?"}, {"role": "ASSISTANT", "content": "Finally."}])
     );
 }
+
+/// Replicas share `messageAdded` through PostgreSQL's LISTEN/NOTIFY. On SQLite there is one
+/// process by design (the README says so), so this test needs `PARLEY_TEST_DATABASE_URL`; CI runs
+/// the suite on both.
+#[tokio::test]
+async fn a_subscriber_on_one_replica_sees_messages_sent_through_another() {
+    let app = app_with(None, Duration::from_secs(1)).await;
+    if !app.database_url.starts_with("postgres") {
+        println!("SQLite: one replica by design; the PostgreSQL run covers replicas");
+        return;
+    }
+    let chat = chat_with_everything(&app).await;
+
+    // A second Parley process on the same database.
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut replica = tokio::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+        .env("DATABASE_URL", &app.database_url)
+        .env("PARLEY_API_KEY", &app.api_key)
+        .env("PARLEY_BIND", "127.0.0.1:0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(replica.stdout.take().unwrap()).lines();
+    let mut replica_address = None;
+    while let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        if let Some(address) = line.strip_prefix("Parley listening on ") {
+            replica_address = Some(address.trim().to_owned());
+            break;
+        }
+    }
+    let replica_address = replica_address.expect("the replica started");
+
+    let mut socket = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+    let subscribe = json!({"id": "added", "type": "subscribe", "payload": {
+        "query": "subscription($id: Int!) { messageAdded(chatSessionId: $id) { content } }",
+        "variables": {"id": chat.id}}});
+    socket
+        .send(WsMessage::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let response: Value = reqwest::Client::new()
+        .post(format!("{replica_address}/graphql"))
+        .header("X-API-KEY", &app.api_key)
+        .json(&json!({"query": "mutation($id: Int!) { createMessage(input: {chatSessionId: $id, content: \"via the other replica\"}) { id } }",
+                      "variables": {"id": chat.id}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(response.get("errors").is_none(), "{response}");
+    let event = next_json(&mut socket)
+        .await
+        .expect("the event crossed replicas");
+    assert_eq!(
+        event["payload"]["data"]["messageAdded"]["content"],
+        "via the other replica"
+    );
+    replica.kill().await.unwrap();
+}

@@ -42,6 +42,7 @@ impl MessageMutation {
         input: CreateMessageInput,
     ) -> Result<Message> {
         let scope = request_scope(ctx)?;
+        let events = ctx.data::<crate::events::Events>()?;
         let created: AppResult<_> = async {
             require_text("content", &input.content)?;
             let txn = crate::db::begin_write(scope.db).await?;
@@ -71,6 +72,9 @@ impl MessageMutation {
             session.updated_at = Set(now);
             session.update(&txn).await?;
             txn.commit().await?;
+            events
+                .message_added(message.owner_id, message.chat_session_id, message.id)
+                .await;
             Ok(message)
         }
         .await;
