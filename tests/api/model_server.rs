@@ -13,6 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub enum Behavior {
     Fail(u16),
     /// Say nothing for this long, then reply.
     Hang(Duration),
+    /// Stream these tokens with a pause before each.
+    Drip(Vec<&'static str>, Duration),
 }
 
 #[derive(Clone)]
@@ -100,6 +103,21 @@ async fn completions(
             vec!["late"]
         }
         Behavior::Reply(tokens) => tokens,
+        Behavior::Drip(tokens, pause) => {
+            let model = body["model"].clone();
+            let chunks = futures::stream::iter(tokens).then(move |token| {
+                let model = model.clone();
+                async move {
+                    tokio::time::sleep(pause).await;
+                    let chunk = json!({"id": "cmpl-test", "object": "chat.completion.chunk", "created": 0,
+                        "model": model, "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": null}]});
+                    Ok::<_, std::convert::Infallible>(format!("data: {chunk}\n\n"))
+                }
+            });
+            let done = futures::stream::once(async { Ok("data: [DONE]\n\n".to_owned()) });
+            let body = axum::body::Body::from_stream(chunks.chain(done));
+            return ([("content-type", "text/event-stream")], body).into_response();
+        }
     };
     if body["stream"] != true {
         return Json(json!({

@@ -594,3 +594,52 @@ async fn a_subscriber_on_one_replica_sees_messages_sent_through_another() {
     );
     replica.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_stream_leaves_the_chat_as_it_was() {
+    let tokens = vec!["One", " two", " three", " four", " five", " six"];
+    let server = ModelServer::start(Behavior::Drip(tokens, Duration::from_millis(150))).await;
+    let app = app_with(Some(&server), Duration::from_secs(5)).await;
+    let chat = chat_with_everything(&app).await;
+    let mut response = app
+        .client
+        .post(format!("{}/api/v1/chat/completions", app.address))
+        .header("X-API-KEY", &app.api_key)
+        .json(&json!({"conversation_id": chat.uuid, "stream": true, "messages": [{"role": "user", "content": "Count"}]}))
+        .send()
+        .await
+        .unwrap();
+    // Read until the first token arrives, then hang up.
+    let mut seen = String::new();
+    while !seen.contains("One") {
+        let chunk = response.chunk().await.unwrap().expect("the stream starts");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    drop(response);
+    // Longer than the rest of the reply would take.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        message_count(&app, &chat).await,
+        0,
+        "neither the user message nor a partial reply is saved"
+    );
+
+    // A client that stays gets the whole reply, saved once.
+    server.behave(Behavior::Drip(
+        vec!["All", " here"],
+        Duration::from_millis(50),
+    ));
+    let body = app
+        .client
+        .post(format!("{}/api/v1/chat/completions", app.address))
+        .header("X-API-KEY", &app.api_key)
+        .json(&json!({"conversation_id": chat.uuid, "stream": true, "messages": [{"role": "user", "content": "Count"}]}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.ends_with("data: [DONE]\n\n"), "{body}");
+    assert_eq!(message_count(&app, &chat).await, 2);
+}
