@@ -369,7 +369,20 @@ async fn subscribers_see_the_reply_tokens_and_both_messages() {
             .await
             .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(300)).await; // let both subscriptions start
+    // The subscriptions start asynchronously (graphql-transport-ws has no ack for them): probe
+    // until a message comes through the second one; the first started before it.
+    'live: for attempt in 0.. {
+        assert!(attempt < 50, "the subscriptions never started");
+        add_message(&app, chat.id, "probe").await;
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+        while let Ok(Some(Ok(WsMessage::Text(text)))) =
+            tokio::time::timeout_at(deadline, socket.next()).await
+        {
+            if text.contains("probe") {
+                break 'live;
+            }
+        }
+    }
 
     let turn = app
         .data(SEND, json!({"id": chat.id, "c": "Describe me."}))
@@ -384,6 +397,7 @@ async fn subscribers_see_the_reply_tokens_and_both_messages() {
                 done = Some(data["replyStream"].clone())
             }
             "tokens" => tokens.push(data["replyStream"]["token"].as_str().unwrap().to_owned()),
+            _ if data["messageAdded"]["content"] == "probe" => {}
             _ => added.push(data["messageAdded"].clone()),
         }
     }
@@ -571,27 +585,36 @@ async fn a_subscriber_on_one_replica_sees_messages_sent_through_another() {
         .send(WsMessage::text(subscribe.to_string()))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    let response: Value = reqwest::Client::new()
-        .post(format!("{replica_address}/graphql"))
-        .header("X-API-KEY", &app.api_key)
-        .json(&json!({"query": "mutation($id: Int!) { createMessage(input: {chatSessionId: $id, content: \"via the other replica\"}) { id } }",
-                      "variables": {"id": chat.id}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
+    // The subscription starts asynchronously (no ack): send through the other replica until an
+    // event comes back; any one crossing proves the path.
+    let client = reqwest::Client::new();
+    let mut crossed = None;
+    for attempt in 0..40 {
+        let response: Value = client
+            .post(format!("{replica_address}/graphql"))
+            .header("X-API-KEY", &app.api_key)
+            .json(&json!({"query": "mutation($id: Int!, $c: String!) { createMessage(input: {chatSessionId: $id, content: $c}) { id } }",
+                          "variables": {"id": chat.id, "c": format!("via the other replica {attempt}")}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(response.get("errors").is_none(), "{response}");
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+        if let Ok(Some(Ok(WsMessage::Text(text)))) =
+            tokio::time::timeout_at(deadline, socket.next()).await
+        {
+            crossed = Some(serde_json::from_str::<Value>(&text).unwrap());
+            break;
+        }
+    }
+    let event = crossed.expect("the event crossed replicas");
+    let content = event["payload"]["data"]["messageAdded"]["content"]
+        .as_str()
         .unwrap();
-    assert!(response.get("errors").is_none(), "{response}");
-    let event = next_json(&mut socket)
-        .await
-        .expect("the event crossed replicas");
-    assert_eq!(
-        event["payload"]["data"]["messageAdded"]["content"],
-        "via the other replica"
-    );
+    assert!(content.starts_with("via the other replica"), "{event}");
     replica.kill().await.unwrap();
 }
 
