@@ -10,6 +10,22 @@ use crate::{auth::Owned, events::Event, events::Events};
 
 pub struct SubscriptionRoot;
 
+/// The caller's session (by id or uuid; NOT_FOUND otherwise) and the event stream, subscribed now.
+async fn session_events(
+    ctx: &Context<'_>,
+    id: Option<i32>,
+    uuid: Option<Uuid>,
+) -> Result<(entity::chat_session::Model, BroadcastStream<Event>)> {
+    let scope = request_scope(ctx)?;
+    let session = find_session(scope.db, scope.principal, id, uuid, false)
+        .await
+        .map_err(|e| e.extend())?;
+    Ok((
+        session,
+        BroadcastStream::new(ctx.data::<Events>()?.subscribe()),
+    ))
+}
+
 /// One step of a reply being generated.
 #[derive(SimpleObject, Clone)]
 pub struct ReplyEvent {
@@ -32,20 +48,11 @@ impl SubscriptionRoot {
         chat_session_id: Option<i32>,
         chat_session_uuid: Option<Uuid>,
     ) -> Result<impl Stream<Item = Message> + use<>> {
+        let (session, events) = session_events(ctx, chat_session_id, chat_session_uuid).await?;
         let scope = request_scope(ctx)?;
-        let session = find_session(
-            scope.db,
-            scope.principal,
-            chat_session_id,
-            chat_session_uuid,
-            false,
-        )
-        .await
-        .map_err(|e| e.extend())?;
-        let events = ctx.data::<Events>()?.subscribe();
         let (db, principal) = (scope.db.clone(), scope.principal);
         let owner = principal.account_id;
-        Ok(BroadcastStream::new(events).filter_map(move |event| {
+        Ok(events.filter_map(move |event| {
             let db = db.clone();
             async move {
                 match event {
@@ -71,36 +78,24 @@ impl SubscriptionRoot {
         chat_session_id: Option<i32>,
         chat_session_uuid: Option<Uuid>,
     ) -> Result<impl Stream<Item = ReplyEvent> + use<>> {
-        let scope = request_scope(ctx)?;
-        let session = find_session(
-            scope.db,
-            scope.principal,
-            chat_session_id,
-            chat_session_uuid,
-            false,
-        )
-        .await
-        .map_err(|e| e.extend())?;
-        let events = ctx.data::<Events>()?.subscribe();
-        let owner = scope.principal.account_id;
-        Ok(
-            BroadcastStream::new(events).filter_map(move |event| async move {
-                let event = event.ok().filter(|e| e.is_for(owner, session.id))?;
-                let step = |token, done, message_id, error| ReplyEvent {
-                    token,
-                    done,
-                    message_id,
-                    error,
-                };
-                match event {
-                    Event::ReplyToken { token, .. } => Some(step(Some(token), false, None, None)),
-                    Event::ReplyDone { message_id, .. } => {
-                        Some(step(None, true, Some(message_id), None))
-                    }
-                    Event::ReplyFailed { error, .. } => Some(step(None, true, None, Some(error))),
-                    Event::MessageAdded { .. } => None,
+        let (session, events) = session_events(ctx, chat_session_id, chat_session_uuid).await?;
+        let owner = request_scope(ctx)?.principal.account_id;
+        Ok(events.filter_map(move |event| async move {
+            let event = event.ok().filter(|e| e.is_for(owner, session.id))?;
+            let step = |token, done, message_id, error| ReplyEvent {
+                token,
+                done,
+                message_id,
+                error,
+            };
+            match event {
+                Event::ReplyToken { token, .. } => Some(step(Some(token), false, None, None)),
+                Event::ReplyDone { message_id, .. } => {
+                    Some(step(None, true, Some(message_id), None))
                 }
-            }),
-        )
+                Event::ReplyFailed { error, .. } => Some(step(None, true, None, Some(error))),
+                Event::MessageAdded { .. } => None,
+            }
+        }))
     }
 }
