@@ -32,6 +32,7 @@ use std::{sync::Arc, time::Duration};
 use tower_http::{
     cors::{AllowMethods, AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -81,6 +82,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             providers: providers.clone(),
             events: events.clone(),
             limits: config.limits.clone(),
+            metrics: metrics.clone(),
         }),
         auth: authenticator,
         providers,
@@ -110,6 +112,8 @@ fn router(state: AppState, config: &Config) -> Router {
         .route("/graphql", get(graphiql).post(graphql_handler))
         .route("/graphql/ws", get(graphql_ws))
         .route("/metrics", get(metrics_handler))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(rest)
         .merge(docs)
         .fallback(not_found)
@@ -125,8 +129,50 @@ fn router(state: AppState, config: &Config) -> Router {
             state.metrics.clone(),
             metrics::track_http,
         ))
-        .layer(TraceLayer::new_for_http())
+        // Every request gets an id (the caller's `x-request-id`, or a new UUID): in the logs of its
+        // span, and echoed in the response.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers and every migration is applied (503 otherwise), so a load
+/// balancer sends traffic only to replicas that can serve it.
+async fn readyz(State(state): State<AppState>) -> Response {
+    use migration::MigratorTrait;
+    let pending = match migration::Migrator::get_pending_migrations(&state.db).await {
+        Ok(pending) => pending.len(),
+        Err(e) => {
+            let body = serde_json::json!({ "status": "unavailable", "database": e.to_string() });
+            return (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(body),
+            )
+                .into_response();
+        }
+    };
+    if pending > 0 {
+        let body = serde_json::json!({ "status": "unavailable", "pending_migrations": pending });
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(body),
+        )
+            .into_response();
+    }
+    axum::Json(serde_json::json!({ "status": "ready" })).into_response()
 }
 
 /// CORS for the configured origins; none configured means no CORS headers at all.

@@ -57,13 +57,23 @@ enum ApiKeyCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // PARLEY_LOG_FORMAT=json: one JSON object a line, for log collectors; `text` (the default)
+    // for people.
+    match std::env::var("PARLEY_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().init(),
+        Err(_) | Ok("text") => logs.init(),
+        Ok(other) => {
+            eprintln!(
+                "error: invalid configuration value for PARLEY_LOG_FORMAT: `{other}` is not json or text"
+            );
+            return ExitCode::from(2);
+        }
+    }
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     match command {
@@ -173,6 +183,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (PARLEY_BIND): {e}", config.bind))?;
     let address = listener.local_addr()?;
+    tracing::info!(%address, "listening");
     println!("Parley listening on http://{address}");
     println!("GraphiQL: http://{address}/graphql");
     match (&app.single_user.new_api_key, &config.api_key) {

@@ -20,7 +20,14 @@ pub struct Metrics {
     pub db_statement_seconds: HistogramVec,
     pub http_requests: IntCounterVec,
     pub http_request_seconds: HistogramVec,
+    /// GraphQL operations by name and outcome (REST requests count here too, by their operation).
+    pub graphql_operations: IntCounterVec,
+    /// Operation names seen so far; past `MAX_OPERATION_NAMES` new ones count as `other`, so a
+    /// client cannot grow the series without bound.
+    operation_names: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
+
+const MAX_OPERATION_NAMES: usize = 200;
 
 impl Metrics {
     pub fn new() -> Self {
@@ -60,8 +67,17 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("valid metric");
+        let graphql_operations = IntCounterVec::new(
+            Opts::new(
+                "parley_graphql_operations_total",
+                "GraphQL operations, by operation name and outcome (ok or error)",
+            ),
+            &["operation", "outcome"],
+        )
+        .expect("valid metric");
         for collector in [
-            Box::new(db_statements.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(graphql_operations.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(db_statements.clone()),
             Box::new(db_statement_seconds.clone()),
             Box::new(http_requests.clone()),
             Box::new(http_request_seconds.clone()),
@@ -76,7 +92,30 @@ impl Metrics {
             db_statement_seconds,
             http_requests,
             http_request_seconds,
+            graphql_operations,
+            operation_names: Default::default(),
         }
+    }
+
+    /// Counts one GraphQL operation.
+    pub fn observe_operation(&self, name: Option<&str>, ok: bool) {
+        let name = name.unwrap_or("anonymous");
+        let label = {
+            let mut names = self.operation_names.lock().expect("not poisoned");
+            let known = names.contains(name);
+            if known || (names.len() < MAX_OPERATION_NAMES && name.len() <= 64) {
+                if !known {
+                    names.insert(name.to_owned());
+                }
+                name
+            } else {
+                "other"
+            }
+        };
+        let outcome = if ok { "ok" } else { "error" };
+        self.graphql_operations
+            .with_label_values(&[label, outcome])
+            .inc();
     }
 
     /// The Prometheus text exposition of every metric.

@@ -21,6 +21,7 @@ use crate::{
     error::AppError,
     events::Events,
     llm::Providers,
+    metrics::Metrics,
 };
 use loaders::Loaders;
 pub use mutation::{MutationRoot, find_session};
@@ -36,6 +37,7 @@ pub struct SchemaData {
     pub providers: Providers,
     pub events: Events,
     pub limits: Limits,
+    pub metrics: Metrics,
 }
 
 /// Builds the schema. `db` is schema-wide data; the Principal and the loaders are added per request
@@ -51,6 +53,7 @@ pub fn build_schema(data: SchemaData) -> ParleySchema {
     .data(data.providers)
     .data(data.events)
     .extension(ErrorCodes)
+    .extension(OperationMetrics(data.metrics))
     // Checked while validating, before any resolver (or SQL) runs. Every field counts one
     // towards complexity, aliases included, so a wall of aliases is refused too.
     .limit_depth(data.limits.graphql_max_depth)
@@ -102,6 +105,30 @@ pub(crate) fn request_scope<'a>(ctx: &Context<'a>) -> async_graphql::Result<Requ
         principal: *ctx.data_opt::<Principal>().ok_or_else(unauthenticated)?,
         loaders: ctx.data_opt::<Arc<Loaders>>().ok_or_else(unauthenticated)?,
     })
+}
+
+/// Counts every executed operation in `parley_graphql_operations_total`.
+struct OperationMetrics(Metrics);
+
+impl ExtensionFactory for OperationMetrics {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(OperationMetrics(self.0.clone()))
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for OperationMetrics {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: async_graphql::extensions::NextExecute<'_>,
+    ) -> Response {
+        let response = next.run(ctx, operation_name).await;
+        self.0
+            .observe_operation(operation_name, response.errors.is_empty());
+        response
+    }
 }
 
 /// Gives every error an `extensions.code`. Resolver errors carry theirs (from `AppError`); the

@@ -12,6 +12,7 @@ mod metrics;
 mod model_server;
 mod multi_user;
 mod openapi;
+mod operability;
 mod pagination;
 mod replies;
 mod rest_a;

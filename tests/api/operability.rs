@@ -1,0 +1,155 @@
+//! Health, readiness, request ids, Prometheus output, JSON logs.
+
+use std::{process::Stdio, time::Duration};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let (status, body) = app.rest_raw("GET", "/healthz", None, None).await;
+    assert_eq!((status, body), (200, json!({"status": "ok"})));
+    let (status, body) = app.rest_raw("GET", "/readyz", None, None).await;
+    assert_eq!((status, body), (200, json!({"status": "ready"})));
+
+    // On PostgreSQL the database can be taken away under the running app: not ready any more.
+    if app.database_url.starts_with("postgres") {
+        use sea_orm::{ConnectionTrait, Database};
+        let admin_url = std::env::var("PARLEY_TEST_DATABASE_URL").unwrap();
+        let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+        let admin = Database::connect(&admin_url).await.unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+            .await
+            .unwrap();
+        let (status, body) = app.rest_raw("GET", "/readyz", None, None).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["status"], "unavailable");
+        let (status, _) = app.rest_raw("GET", "/healthz", None, None).await;
+        assert_eq!(status, 200, "the process itself is still healthy");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    uuid::Uuid::parse_str(&id).expect("a generated id is a UUID");
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["x-request-id"],
+        "trace-me-42",
+        "the caller's id is kept"
+    );
+}
+
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_count_operations() {
+    let app = spawn_app().await;
+    app.data(
+        "query CharacterCount { characters { totalCount } }",
+        json!({}),
+    )
+    .await;
+    app.graphql("query Broken { character(id: 999) { id } }", json!({}))
+        .await;
+    app.rest("GET", "/api/v1/characters", None).await;
+
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The text format: `# HELP` / `# TYPE` lines, and samples `name{labels} value`.
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix("# ") {
+            assert!(
+                comment.starts_with("HELP ") || comment.starts_with("TYPE "),
+                "{line}"
+            );
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        value
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("value of {line}"));
+        let name = series.split('{').next().unwrap();
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "{line}"
+        );
+        if let Some(labels) = series.strip_prefix(name) {
+            assert!(
+                labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')),
+                "{line}"
+            );
+        }
+    }
+    for expected in [
+        r#"parley_graphql_operations_total{operation="CharacterCount",outcome="ok"} 1"#,
+        r#"parley_graphql_operations_total{operation="Broken",outcome="error"} 1"#,
+        r#"parley_graphql_operations_total{operation="ListCharacters",outcome="ok"} 1"#,
+        r#"parley_http_requests_total{method="GET",route="/api/v1/characters",status="200"} 1"#,
+    ] {
+        assert!(text.contains(expected), "missing {expected} in\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn logs_can_be_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("PARLEY_BIND", "127.0.0.1:0")
+        .env("PARLEY_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("a log line");
+    let entry: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    assert_eq!(entry["level"], "INFO", "{entry}");
+    assert!(entry["fields"]["message"].is_string(), "{entry}");
+    child.kill().await.unwrap();
+
+    let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+        .current_dir(dir.path())
+        .env("PARLEY_LOG_FORMAT", "xml")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("PARLEY_LOG_FORMAT"));
+}
