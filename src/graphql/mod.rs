@@ -11,7 +11,10 @@ use std::sync::Arc;
 
 use async_graphql::{
     Context, ErrorExtensions, Response, SDLExportOptions, Schema, ServerError,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest},
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextRequest,
+        apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+    },
 };
 use sea_orm::DatabaseConnection;
 
@@ -54,6 +57,10 @@ pub fn build_schema(data: SchemaData) -> ParleySchema {
     .data(data.events)
     .extension(ErrorCodes)
     .extension(OperationMetrics(data.metrics))
+    // Automatic persisted queries (Apollo): a client registers a document under its SHA-256 once,
+    // then sends only the hash. The cache is per process; a replica that has not seen the hash
+    // answers PersistedQueryNotFound and the client sends the document again.
+    .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
     // Checked while validating, before any resolver (or SQL) runs. Every field counts one
     // towards complexity, aliases included, so a wall of aliases is refused too.
     .limit_depth(data.limits.graphql_max_depth)
@@ -157,9 +164,15 @@ fn ensure_code(error: &mut ServerError) {
         .as_ref()
         .is_some_and(|ext| ext.get("code").is_some());
     if !has_code {
+        // Apollo clients recognise this one by its code and resend the full document.
+        let code = if error.message == "PersistedQueryNotFound" {
+            "PERSISTED_QUERY_NOT_FOUND"
+        } else {
+            "BAD_USER_INPUT"
+        };
         error
             .extensions
             .get_or_insert_with(Default::default)
-            .set("code", "BAD_USER_INPUT");
+            .set("code", code);
     }
 }

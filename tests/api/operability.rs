@@ -153,3 +153,57 @@ async fn logs_can_be_json() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("PARLEY_LOG_FORMAT"));
 }
+
+#[tokio::test]
+async fn automatic_persisted_queries() {
+    use sha2::{Digest, Sha256};
+    let app = spawn_app().await;
+    let query = "{ characters { totalCount } }";
+    let hash = hex::encode(Sha256::digest(query.as_bytes()));
+    let post = |body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/graphql", app.address))
+                .header("X-API-KEY", &app.api_key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let persisted = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+
+    // An unknown hash: the client is told to send the document.
+    let unknown = post(json!({"extensions": persisted})).await;
+    assert_eq!(
+        unknown["errors"][0]["message"], "PersistedQueryNotFound",
+        "{unknown}"
+    );
+    assert_eq!(
+        unknown["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+
+    // Registered with the document, then the hash alone executes it.
+    let registered = post(json!({"query": query, "extensions": persisted})).await;
+    assert_eq!(
+        registered["data"]["characters"]["totalCount"], 0,
+        "{registered}"
+    );
+    let by_hash = post(json!({"extensions": persisted})).await;
+    assert_eq!(by_hash, registered);
+
+    // A document that does not match its hash is refused.
+    let wrong = post(json!({"query": "{ me { id } }", "extensions": persisted})).await;
+    assert!(
+        wrong["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sha"),
+        "{wrong}"
+    );
+}
