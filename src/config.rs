@@ -73,6 +73,37 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Every setting's variable (the README's table lists them with their defaults).
+pub const SETTINGS: &[&str] = &[
+    "DATABASE_URL",
+    "PARLEY_BIND",
+    "PARLEY_API_KEY",
+    "PARLEY_DB_MAX_CONNECTIONS",
+    "PARLEY_AUTH_MODE",
+    "PARLEY_JWT_ALGORITHM",
+    "PARLEY_JWT_SECRET",
+    "PARLEY_JWT_PUBLIC_KEY",
+    "PARLEY_JWT_ISSUER",
+    "PARLEY_JWT_AUDIENCE",
+    "PARLEY_JWT_TTL_SECONDS",
+    "PARLEY_RATE_LIMIT_PER_SECOND",
+    "PARLEY_RATE_LIMIT_BURST",
+    "PARLEY_GRAPHQL_MAX_DEPTH",
+    "PARLEY_GRAPHQL_MAX_COMPLEXITY",
+    "PARLEY_MAX_BODY_BYTES",
+    "PARLEY_REQUEST_TIMEOUT_SECONDS",
+    "PARLEY_CORS_ORIGINS",
+    "PARLEY_OPENAI_BASE_URL",
+    "PARLEY_OPENAI_API_KEY",
+    "PARLEY_OPENAI_TIMEOUT_SECONDS",
+    "PARLEY_PROVIDERS",
+];
+
+/// `PARLEY_JWT_SECRET` is `jwt_secret` in parley.toml; `DATABASE_URL` is `database_url`.
+fn file_key(var: &str) -> String {
+    var.strip_prefix("PARLEY_").unwrap_or(var).to_lowercase()
+}
+
 fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         key,
@@ -116,6 +147,49 @@ impl Config {
     /// The defaults, overridden by whatever the environment sets.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// The defaults, then the file at `path` (`parley.toml`), then the environment: a variable
+    /// that is set wins over the file. The file's keys are the variables' names without `PARLEY_`,
+    /// in lower case (`bind`, `jwt_secret`, `rate_limit_per_second`, `database_url`, ...); an
+    /// unknown key is an error naming it.
+    pub fn from_env_and_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        use figment::{
+            Figment,
+            providers::{Format, Toml},
+        };
+        let values: std::collections::BTreeMap<String, figment::value::Value> =
+            Figment::from(Toml::file_exact(path))
+                .extract()
+                .map_err(|e| invalid("PARLEY_CONFIG", format!("{}: {e}", path.display())))?;
+        let mut file = std::collections::HashMap::new();
+        for (key, value) in values {
+            let var = SETTINGS
+                .iter()
+                .find(|var| file_key(var) == key)
+                .ok_or_else(|| {
+                    invalid(
+                        "PARLEY_CONFIG",
+                        format!("unknown setting `{key}` in {}", path.display()),
+                    )
+                })?;
+            let text = match serde_json::to_value(&value) {
+                Ok(serde_json::Value::String(s)) => s,
+                Ok(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| i.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Ok(other) => other.to_string(),
+                Err(e) => return Err(invalid(var, e.to_string())),
+            };
+            file.insert(*var, text);
+        }
+        Self::from_lookup(|key| std::env::var(key).ok().or_else(|| file.get(key).cloned()))
     }
 
     /// Same as [`Config::from_env`], reading variables through `lookup` (tests pass a map).
@@ -337,6 +411,30 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(error.key, "PARLEY_JWT_PUBLIC_KEY");
+    }
+
+    #[test]
+    fn the_file_is_read_under_the_environment() {
+        let dir = std::env::temp_dir().join(format!("parley-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("parley.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:9999\"\nrate_limit_per_second = 7\ncors_origins = [\"http://localhost:3000\"]\n").unwrap();
+        let config = Config::from_env_and_file(&path).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:9999");
+        assert_eq!(config.limits.rate_per_second, 7);
+        assert_eq!(
+            config.cors_origins,
+            vec!["http://localhost:3000".to_string()]
+        );
+        std::fs::write(&path, "bindd = \"x\"\n").unwrap();
+        let error = Config::from_env_and_file(&path).unwrap_err();
+        assert!(error.message.contains("bindd"), "{error}");
+        std::fs::write(&path, "bind = \"nonsense\"\n").unwrap();
+        assert_eq!(
+            Config::from_env_and_file(&path).unwrap_err().key,
+            "PARLEY_BIND"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -12,6 +12,9 @@ use tracing_subscriber::EnvFilter;
     about = "A GraphQL gateway, with REST compatibility, for character chat sessions"
 )]
 struct Cli {
+    /// A parley.toml to read settings from (environment variables win over it).
+    #[arg(long, global = true, env = "PARLEY_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -87,7 +90,11 @@ async fn main() -> ExitCode {
         }
         _ => {}
     }
-    let config = match Config::from_env() {
+    let config = match &cli.config {
+        Some(path) => Config::from_env_and_file(path),
+        None => Config::from_env(),
+    };
+    let config = match config {
         Ok(config) => config,
         Err(err) => {
             eprintln!("error: {err}");

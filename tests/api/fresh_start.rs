@@ -237,3 +237,45 @@ async fn api_keys_are_managed_from_the_command_line() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+#[tokio::test]
+async fn a_config_file_is_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("parley.toml"), "bind = \"nonsense\"\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_parley"))
+        .args(["--config", "parley.toml"])
+        .current_dir(dir.path())
+        .env_remove("PARLEY_BIND")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PARLEY_BIND"));
+
+    // The environment wins over the file.
+    std::fs::write(
+        dir.path().join("parley.toml"),
+        "bind = \"nonsense\"\ndb_max_connections = 2\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parley"))
+        .current_dir(dir.path())
+        .env("PARLEY_CONFIG", "parley.toml")
+        .env("PARLEY_BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        first.starts_with("Parley listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    child.kill().await.unwrap();
+}
