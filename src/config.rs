@@ -22,6 +22,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// OpenAI-compatible model servers; `default` comes from `PARLEY_OPENAI_*`.
     pub providers: Vec<crate::llm::ProviderSettings>,
+    /// How long in-flight requests and streams may run on after SIGTERM.
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +99,7 @@ pub const SETTINGS: &[&str] = &[
     "PARLEY_OPENAI_API_KEY",
     "PARLEY_OPENAI_TIMEOUT_SECONDS",
     "PARLEY_PROVIDERS",
+    "PARLEY_SHUTDOWN_GRACE_SECONDS",
 ];
 
 /// `PARLEY_JWT_SECRET` is `jwt_secret` in parley.toml; `DATABASE_URL` is `database_url`.
@@ -141,6 +144,7 @@ impl Config {
             },
             cors_origins: Vec::new(),
             providers: Vec::new(),
+            shutdown_grace_seconds: 30,
         }
     }
 
@@ -318,6 +322,7 @@ impl Config {
                 .collect::<Result<_, _>>()?;
         }
         config.providers = providers(&lookup, &number)?;
+        config.shutdown_grace_seconds = number("PARLEY_SHUTDOWN_GRACE_SECONDS", 30)?;
         Ok(config)
     }
 }

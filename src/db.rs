@@ -20,6 +20,17 @@ pub async fn connect(
     max_connections: u32,
     metrics: &Metrics,
 ) -> Result<DatabaseConnection, DbErr> {
+    let db = open(url, max_connections, metrics).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// [`connect`] without migrating (for `parley migrate`).
+pub async fn open(
+    url: &str,
+    max_connections: u32,
+    metrics: &Metrics,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -37,7 +48,6 @@ pub async fn connect(
     let mut db = Database::connect(options).await?;
     let metrics = metrics.clone();
     db.set_metric_callback(move |info| metrics.observe_statement(info));
-    Migrator::up(&db, None).await?;
     Ok(db)
 }
 

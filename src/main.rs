@@ -23,8 +23,12 @@ struct Cli {
 enum Command {
     /// Serve GraphQL on PARLEY_BIND (default 127.0.0.1:8000). The default command.
     Serve,
-    /// Apply pending database migrations and exit (serve applies them too).
-    Migrate,
+    /// Apply pending database migrations (`up`, the default), roll the last one back (`down`), or
+    /// list them (`status`). `serve` applies them too.
+    Migrate {
+        #[arg(value_enum, default_value = "up")]
+        action: MigrateAction,
+    },
     /// Print the GraphQL schema (SDL), as checked in at schema.graphql.
     Schema,
     /// Print the OpenAPI document of the REST surfaces, as checked in at openapi.json.
@@ -32,6 +36,13 @@ enum Command {
     /// Create, list or revoke API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MigrateAction {
+    Up,
+    Down,
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -102,7 +113,7 @@ async fn main() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Migrate => migrate(&config).await,
+        Command::Migrate { action } => migrate(&config, action).await,
         Command::ApiKey(command) => api_key(&config, command).await,
         _ => serve(&config).await,
     };
@@ -115,9 +126,29 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn migrate(config: &Config) -> anyhow::Result<()> {
-    parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
-    println!("migrations applied");
+async fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
+    use migration::{Migrator, MigratorTrait};
+    let db = parley::db::open(&config.database_url, 1, &Metrics::new()).await?;
+    match action {
+        MigrateAction::Up => {
+            Migrator::up(&db, None).await?;
+            println!("migrations applied");
+        }
+        MigrateAction::Down => {
+            Migrator::down(&db, Some(1)).await?;
+            println!("rolled back the last migration");
+        }
+        MigrateAction::Status => {
+            let applied = Migrator::get_applied_migrations(&db).await?;
+            let pending = Migrator::get_pending_migrations(&db).await?;
+            for migration in &applied {
+                println!("applied  {}", migration.name());
+            }
+            for migration in &pending {
+                println!("pending  {}", migration.name());
+            }
+        }
+    }
     Ok(())
 }
 
@@ -201,9 +232,28 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         (None, None) => println!("API key: the one printed at first start"),
     }
     println!("Send it as the X-API-KEY header.");
-    axum::serve(listener, app.router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // On SIGTERM/SIGINT: stop accepting, let in-flight requests and streams finish for up to the
+    // grace period, then close the pool and exit.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app.router)
+        .with_graceful_shutdown(async move {
+            let mut stop = stop;
+            let _ = stop.changed().await;
+        })
+        .into_future();
+    let mut server = tokio::spawn(server);
+    tokio::select! {
+        finished = &mut server => finished??,
+        () = shutdown_signal() => {
+            tracing::info!(grace_seconds = config.shutdown_grace_seconds, "shutting down");
+            let _ = stopping.send(true);
+            let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(finished) => finished??,
+                Err(_) => tracing::warn!("grace period over; dropping the requests still running"),
+            }
+        }
+    }
     app.state.db.close().await?;
     Ok(())
 }

@@ -54,7 +54,7 @@ async fn start(dir: &Path) -> Started {
 }
 
 async fn graphql(address: &str, key: &str, query: &str) -> Value {
-    let response = reqwest::Client::new()
+    let response = crate::helpers::http()
         .post(format!("{address}/graphql"))
         .header("X-API-KEY", key)
         .json(&json!({ "query": query }))
@@ -173,6 +173,32 @@ async fn migrate_applies_migrations_and_is_idempotent() {
         assert!(output.status.success(), "{output:?}");
     }
     assert!(dir.path().join("parley.db").exists());
+
+    let migrate = |action: &'static str| {
+        let dir = dir.path().to_owned();
+        async move {
+            let output = Command::new(env!("CARGO_BIN_EXE_parley"))
+                .args(["migrate", action])
+                .current_dir(dir)
+                .env_remove("DATABASE_URL")
+                .output()
+                .await
+                .unwrap();
+            assert!(output.status.success(), "{output:?}");
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        }
+    };
+    let status = migrate("status").await;
+    assert!(status.lines().all(|l| l.starts_with("applied")), "{status}");
+    migrate("down").await;
+    let status = migrate("status").await;
+    assert_eq!(
+        status.lines().filter(|l| l.starts_with("pending")).count(),
+        1,
+        "{status}"
+    );
+    migrate("up").await;
+    assert!(!migrate("status").await.contains("pending"));
 }
 
 #[tokio::test]
@@ -207,7 +233,7 @@ async fn api_keys_are_managed_from_the_command_line() {
     let started = start(dir.path()).await;
     let query = "{ characters { totalCount } }";
     let status = |key: String, address: String| async move {
-        reqwest::Client::new()
+        crate::helpers::http()
             .post(format!("{address}/graphql"))
             .header("X-API-KEY", key)
             .json(&json!({ "query": query }))

@@ -104,7 +104,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         address,
         database_url,
         api_key,
-        client: reqwest::Client::new(),
+        client: crate::helpers::http(),
         db,
         _database: database,
     }
@@ -239,4 +239,11 @@ pub async fn second_owner(app: &TestApp, username: &str) -> String {
         .await
         .unwrap();
     key
+}
+
+/// An HTTP client for the tests. reqwest here is built without a default TLS provider (Parley
+/// installs ring at start-up); a test that talks only to a child process installs it itself.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

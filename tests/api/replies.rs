@@ -587,7 +587,7 @@ async fn a_subscriber_on_one_replica_sees_messages_sent_through_another() {
         .unwrap();
     // The subscription starts asynchronously (no ack): send through the other replica until an
     // event comes back; any one crossing proves the path.
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http();
     let mut crossed = None;
     for attempt in 0..40 {
         let response: Value = client
@@ -665,4 +665,115 @@ async fn a_client_that_leaves_mid_stream_leaves_the_chat_as_it_was() {
         .unwrap();
     assert!(body.ends_with("data: [DONE]\n\n"), "{body}");
     assert_eq!(message_count(&app, &chat).await, 2);
+}
+
+/// SIGTERM while 50 requests and a streamed reply are in flight: every one completes, then the
+/// process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_requests_and_streams_finish() {
+    let tokens = vec!["Slow", " and", " steady", " wins", " the", " race."];
+    let server = ModelServer::start(Behavior::Drip(tokens, Duration::from_millis(150))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = parley::auth::generate_api_key();
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("PARLEY_BIND", "127.0.0.1:0")
+        .env("PARLEY_API_KEY", &key)
+        .env("PARLEY_OPENAI_BASE_URL", &server.base_url)
+        .env("PARLEY_RATE_LIMIT_PER_SECOND", "1000")
+        .env("PARLEY_RATE_LIMIT_BURST", "1000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut address = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(a) = line.strip_prefix("Parley listening on ") {
+            address = a.trim().to_owned();
+            break;
+        }
+    }
+    let client = crate::helpers::http();
+    let graphql = |query: String| {
+        let (client, address, key) = (client.clone(), address.clone(), key.clone());
+        async move {
+            client
+                .post(format!("{address}/graphql"))
+                .header("X-API-KEY", key)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let made = graphql(
+        "mutation { c: createCharacter(input: {label: \"c\", name: \"C\"}) { id } m: createAiModel(input: {label: \"m\"}) { id } }".into(),
+    )
+    .await;
+    let session = graphql(format!(
+        "mutation {{ createChatSession(input: {{characterId: {}, aiModelId: {}}}) {{ id uuid }} }}",
+        made["data"]["c"]["id"], made["data"]["m"]["id"]
+    ))
+    .await["data"]["createChatSession"]
+        .clone();
+
+    // 50 sendMessage calls (each waits for a ~1 s reply) and one streamed completion.
+    let mut in_flight = Vec::new();
+    for i in 0..50 {
+        let query = format!(
+            "mutation {{ sendMessage(chatSessionId: {}, content: \"hello {i}\") {{ reply {{ content }} }} }}",
+            session["id"]
+        );
+        in_flight.push(tokio::spawn(graphql(query)));
+    }
+    let stream = {
+        let (client, address, key, uuid) = (
+            client.clone(),
+            address.clone(),
+            key.clone(),
+            session["uuid"].clone(),
+        );
+        tokio::spawn(async move {
+            let response = client
+                .post(format!("{address}/api/v1/chat/completions"))
+                .header("X-API-KEY", key)
+                .json(&json!({"conversation_id": uuid, "stream": true, "messages": [{"role": "user", "content": "go"}]}))
+                .send()
+                .await
+                .unwrap();
+            response.text().await.unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    for request in in_flight {
+        let answer = request.await.unwrap();
+        assert_eq!(
+            answer["data"]["sendMessage"]["reply"]["content"], "Slow and steady wins the race.",
+            "{answer}"
+        );
+    }
+    let streamed = stream.await.unwrap();
+    assert!(streamed.ends_with("data: [DONE]\n\n"), "{streamed}");
+    assert!(!streamed.contains("\"error\""), "{streamed}");
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status}");
 }
