@@ -73,7 +73,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     // Model providers speak HTTPS through rustls with ring; installing it twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let authenticator = auth::Authenticator::new(db.clone(), config)?;
-    let providers = llm::Providers::new(&config.providers);
+    let providers = llm::Providers::new(&config.providers, metrics.clone());
     let events = events::Events::start(db.clone(), &config.database_url).await?;
     let state = AppState {
         schema: graphql::build_schema(graphql::SchemaData {
@@ -312,6 +312,7 @@ async fn not_found() -> Response {
 
 /// `GET /metrics`: Prometheus text format.
 async fn metrics_handler(State(state): State<AppState>) -> impl IntoResponse {
+    state.metrics.observe_pool(&state.db);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -9,7 +9,7 @@ use axum::{
     response::Response,
 };
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 #[derive(Clone)]
@@ -22,6 +22,11 @@ pub struct Metrics {
     pub http_request_seconds: HistogramVec,
     /// GraphQL operations by name and outcome (REST requests count here too, by their operation).
     pub graphql_operations: IntCounterVec,
+    /// Database pool connections, by state (idle, in_use); set when scraped.
+    pub db_pool_connections: IntGaugeVec,
+    /// Calls to model providers, by provider and outcome, and how long they took.
+    pub model_requests: IntCounterVec,
+    pub model_request_seconds: HistogramVec,
     /// Operation names seen so far; past `MAX_OPERATION_NAMES` new ones count as `other`, so a
     /// client cannot grow the series without bound.
     operation_names: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
@@ -75,8 +80,36 @@ impl Metrics {
             &["operation", "outcome"],
         )
         .expect("valid metric");
+        let db_pool_connections = IntGaugeVec::new(
+            Opts::new(
+                "parley_db_pool_connections",
+                "Database pool connections, by state",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        let model_requests = IntCounterVec::new(
+            Opts::new(
+                "parley_model_requests_total",
+                "Model provider calls, by provider and outcome (ok, error, timeout, unavailable)",
+            ),
+            &["provider", "outcome"],
+        )
+        .expect("valid metric");
+        let model_request_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "parley_model_request_duration_seconds",
+                "Model provider calls, from request to the end of the reply",
+            )
+            .buckets(vec![0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0]),
+            &["provider"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(graphql_operations.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(db_pool_connections.clone()),
+            Box::new(model_requests.clone()),
+            Box::new(model_request_seconds.clone()),
             Box::new(db_statements.clone()),
             Box::new(db_statement_seconds.clone()),
             Box::new(http_requests.clone()),
@@ -93,8 +126,42 @@ impl Metrics {
             http_requests,
             http_request_seconds,
             graphql_operations,
+            db_pool_connections,
+            model_requests,
+            model_request_seconds,
             operation_names: Default::default(),
         }
+    }
+
+    /// Records the pool's state (called when `/metrics` is scraped).
+    pub fn observe_pool(&self, db: &sea_orm::DatabaseConnection) {
+        let (size, idle) = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        let idle = idle as i64;
+        self.db_pool_connections
+            .with_label_values(&["idle"])
+            .set(idle);
+        self.db_pool_connections
+            .with_label_values(&["in_use"])
+            .set(i64::from(size) - idle);
+    }
+
+    /// Records one model call.
+    pub fn observe_model(&self, provider: &str, outcome: &str, seconds: f64) {
+        self.model_requests
+            .with_label_values(&[provider, outcome])
+            .inc();
+        self.model_request_seconds
+            .with_label_values(&[provider])
+            .observe(seconds);
     }
 
     /// Counts one GraphQL operation.

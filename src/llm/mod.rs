@@ -7,7 +7,10 @@ use eventsource_stream::Eventsource;
 use futures::{StreamExt, stream::BoxStream};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    metrics::Metrics,
+};
 
 /// The provider an `ai_model` without one uses.
 pub const DEFAULT_PROVIDER: &str = "default";
@@ -47,6 +50,7 @@ struct Provider {
 #[derive(Clone, Default)]
 pub struct Providers {
     by_name: Arc<HashMap<String, Provider>>,
+    metrics: Metrics,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +71,7 @@ struct Delta {
 }
 
 impl Providers {
-    pub fn new(settings: &[ProviderSettings]) -> Self {
+    pub fn new(settings: &[ProviderSettings], metrics: Metrics) -> Self {
         let by_name = settings
             .iter()
             .map(|settings| {
@@ -88,12 +92,14 @@ impl Providers {
             .collect();
         Providers {
             by_name: Arc::new(by_name),
+            metrics,
         }
     }
 
     fn provider(&self, name: Option<&str>) -> AppResult<&Provider> {
         let name = name.unwrap_or(DEFAULT_PROVIDER);
         self.by_name.get(name).ok_or_else(|| {
+            self.metrics.observe_model(name, "unavailable", 0.0);
             AppError::ModelUnavailable(if name == DEFAULT_PROVIDER {
                 "no model provider is configured (set PARLEY_OPENAI_BASE_URL)".into()
             } else {
@@ -110,6 +116,39 @@ impl Providers {
         request: &ChatRequest,
     ) -> AppResult<BoxStream<'static, AppResult<String>>> {
         let provider = self.provider(provider)?;
+        let started = std::time::Instant::now();
+        let metrics = self.metrics.clone();
+        let label = provider.settings.name.clone();
+        let observe = move |outcome: &str| {
+            metrics.observe_model(&label, outcome, started.elapsed().as_secs_f64())
+        };
+        let tokens = self.open(provider, request).await;
+        let mut tokens = match tokens {
+            Ok(tokens) => tokens,
+            Err(e) => {
+                observe(outcome_of(&e));
+                return Err(e);
+            }
+        };
+        // Counted when the stream ends: finished, failed, or dropped by a departed client.
+        let counted = count_once(move |outcome| observe(outcome));
+        Ok(futures::stream::poll_fn(move |cx| {
+            let item = futures::ready!(tokens.poll_next_unpin(cx));
+            match &item {
+                None => counted.finish("ok"),
+                Some(Err(e)) => counted.finish(outcome_of(e)),
+                Some(Ok(_)) => {}
+            }
+            std::task::Poll::Ready(item)
+        })
+        .boxed())
+    }
+
+    async fn open(
+        &self,
+        provider: &Provider,
+        request: &ChatRequest,
+    ) -> AppResult<BoxStream<'static, AppResult<String>>> {
         let name = provider.settings.name.clone();
         let url = format!(
             "{}/chat/completions",
@@ -166,6 +205,38 @@ impl Providers {
                 })
             });
         Ok(tokens.boxed())
+    }
+}
+
+fn outcome_of(error: &AppError) -> &'static str {
+    match error {
+        AppError::ModelTimeout(_) => "timeout",
+        AppError::ModelUnavailable(_) => "unavailable",
+        _ => "error",
+    }
+}
+
+/// Calls `record` once: with the outcome given to `finish`, or with `dropped` if the stream is
+/// dropped first.
+fn count_once(record: impl Fn(&str) + Send + Sync + 'static) -> CountOnce {
+    CountOnce(std::sync::Mutex::new(Some(Box::new(record))))
+}
+
+type Recorder = Box<dyn Fn(&str) + Send + Sync>;
+
+struct CountOnce(std::sync::Mutex<Option<Recorder>>);
+
+impl CountOnce {
+    fn finish(&self, outcome: &str) {
+        if let Some(record) = self.0.lock().expect("not poisoned").take() {
+            record(outcome);
+        }
+    }
+}
+
+impl Drop for CountOnce {
+    fn drop(&mut self) {
+        self.finish("dropped");
     }
 }
 

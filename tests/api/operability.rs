@@ -115,6 +115,8 @@ async fn metrics_parse_as_prometheus_text_and_count_operations() {
         r#"parley_graphql_operations_total{operation="Broken",outcome="error"} 1"#,
         r#"parley_graphql_operations_total{operation="ListCharacters",outcome="ok"} 1"#,
         r#"parley_http_requests_total{method="GET",route="/api/v1/characters",status="200"} 1"#,
+        r#"parley_db_pool_connections{state="idle"}"#,
+        r#"parley_db_pool_connections{state="in_use"}"#,
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }

@@ -285,6 +285,24 @@ async fn completions_over_rest_plain_and_streamed() {
     );
     assert_eq!(message_count(&app, &chat).await, 4);
 
+    // Model calls are counted by provider and outcome.
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"parley_model_requests_total{outcome="ok",provider="default"} 3"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("parley_model_request_duration_seconds_count{provider=\"default\"} 3")
+    );
+
     // Surface A: a user message to a session with a model gets the reply with it.
     server.behave(Behavior::Reply(vec!["Indeed."]));
     let (status, turn) = app
@@ -499,6 +517,20 @@ async fn failures_give_their_status_and_save_nothing() {
             0,
             "nothing saved after {code}"
         );
+    }
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for outcome in ["error", "timeout"] {
+        let series =
+            format!(r#"parley_model_requests_total{{outcome="{outcome}",provider="default"}} 3"#);
+        assert!(metrics.contains(&series), "{series} in {metrics}");
     }
     let unreachable = spawn_app_with(|config| {
         config.providers = vec![ProviderSettings {
