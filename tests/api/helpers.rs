@@ -149,17 +149,21 @@ impl TestApp {
         body["data"].clone()
     }
 
-    /// `parley_db_statements_total`, read from `/metrics`.
-    pub async fn statements_executed(&self) -> u64 {
-        let text = self
-            .client
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics_text(&self) -> String {
+        self.client
             .get(format!("{}/metrics", self.address))
             .send()
             .await
             .expect("metrics request")
             .text()
             .await
-            .expect("metrics body");
+            .expect("metrics body")
+    }
+
+    /// `parley_db_statements_total`, read from `/metrics`.
+    pub async fn statements_executed(&self) -> u64 {
+        let text = self.metrics_text().await;
         text.lines()
             .filter(|line| line.starts_with("parley_db_statements_total"))
             .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())

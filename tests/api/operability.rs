@@ -73,15 +73,7 @@ async fn metrics_parse_as_prometheus_text_and_count_operations() {
         .await;
     app.rest("GET", "/api/v1/characters", None).await;
 
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     // The text format: `# HELP` / `# TYPE` lines, and samples `name{labels} value`.
     for line in text.lines().filter(|l| !l.is_empty()) {
         if let Some(comment) = line.strip_prefix("# ") {

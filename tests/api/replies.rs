@@ -286,15 +286,7 @@ async fn completions_over_rest_plain_and_streamed() {
     assert_eq!(message_count(&app, &chat).await, 4);
 
     // Model calls are counted by provider and outcome.
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     assert!(
         metrics.contains(r#"parley_model_requests_total{outcome="ok",provider="default"} 3"#),
         "{metrics}"
@@ -518,15 +510,7 @@ async fn failures_give_their_status_and_save_nothing() {
             "nothing saved after {code}"
         );
     }
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     for outcome in ["error", "timeout"] {
         let series =
             format!(r#"parley_model_requests_total{{outcome="{outcome}",provider="default"}} 3"#);
