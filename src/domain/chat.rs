@@ -58,6 +58,27 @@ pub async fn model_of(
         .into())
 }
 
+/// A new message row of `principal`'s in session `session_id`, version 1, written `now`.
+pub fn new_message(
+    principal: Principal,
+    session_id: i32,
+    role: &str,
+    content: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> message::ActiveModel {
+    message::ActiveModel {
+        owner_id: Set(principal.account_id),
+        chat_session_id: Set(session_id),
+        role: Set(role.to_owned()),
+        content: Set(content),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+}
+
 /// The user message (when there was one) and the reply, as saved.
 pub struct Turn {
     pub user_message: Option<message::Model>,
@@ -143,17 +164,8 @@ pub async fn reply(
             .exec(&txn)
             .await?;
     }
-    let new_message = |role: &str, content: String| message::ActiveModel {
-        owner_id: Set(owner_id),
-        chat_session_id: Set(session_id),
-        role: Set(role.to_owned()),
-        content: Set(content),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-        deleted_at: Set(None),
-        ..Default::default()
-    };
+    let new_message =
+        |role: &str, content: String| new_message(principal, session_id, role, content, now);
     let user_message = match user_message {
         Some(content) => Some(new_message("user", content.to_owned()).insert(&txn).await?),
         None => None,

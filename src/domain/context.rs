@@ -73,6 +73,20 @@ fn card(character: &character::Model) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("\n\n"))
 }
 
+/// A character on its own, for a conversation Parley does not store: its card's system prompt and
+/// the card, as [`prompt_context`] would put them (placeholders filled, `{{user}}` as `User`).
+pub fn character_preamble(character: &character::Model) -> Vec<ContextMessage> {
+    [character.system_prompt.clone(), card(character)]
+        .into_iter()
+        .flatten()
+        .filter(|text| !text.trim().is_empty())
+        .map(|text| ContextMessage {
+            role: "system",
+            content: fill_placeholders(&text, &character.name, DEFAULT_USER_NAME),
+        })
+        .collect()
+}
+
 /// Assembles the context of `session`, in this order: the system prompt (the session's, else the
 /// card's own); the character card; the pre-prompt if enabled; the history without deleted
 /// messages (or, when there is none, the character's first message as the assistant); the

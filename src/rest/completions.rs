@@ -39,7 +39,10 @@ use super::{
 use crate::{
     AppState,
     auth::{Owned, Principal},
-    domain::chat::{ModelChoice, ReplyServices, model_of, reply},
+    domain::{
+        chat::{ModelChoice, ReplyServices, model_of, reply},
+        context::character_preamble,
+    },
     error::{AppError, AppResult},
     graphql::find_session,
     llm::{ChatMessage, ChatRequest},
@@ -148,23 +151,12 @@ async fn plan(
                 if let Some(id) = body.character_id {
                     let character =
                         entity::character::Entity::find_owned(db, principal, id).await?;
-                    let card = [
-                        character.system_prompt,
-                        character.description,
-                        character.personality,
-                        character.scenario,
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .filter(|part| !part.trim().is_empty())
-                    .collect::<Vec<_>>()
-                    .join("\n\n");
-                    if !card.is_empty() {
-                        messages.push(ChatMessage {
-                            role: "system".into(),
-                            content: card,
-                        });
-                    }
+                    messages.extend(character_preamble(&character).into_iter().map(|m| {
+                        ChatMessage {
+                            role: m.role.to_owned(),
+                            content: m.content,
+                        }
+                    }));
                 }
                 messages.extend(body.messages.iter().map(|m| ChatMessage {
                     role: m.role.clone(),

@@ -197,19 +197,10 @@ impl ChatSessionMutation {
                     }
                     None => DEFAULT_USER_NAME.to_owned(),
                 };
-                message::ActiveModel {
-                    owner_id: Set(scope.principal.account_id),
-                    chat_session_id: Set(session.id),
-                    role: Set("assistant".to_owned()),
-                    content: Set(fill_placeholders(first, &character.name, &user_name)),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    version: Set(1),
-                    deleted_at: Set(None),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
+                let content = fill_placeholders(first, &character.name, &user_name);
+                domain::chat::new_message(scope.principal, session.id, "assistant", content, now)
+                    .insert(&txn)
+                    .await?;
             }
             txn.commit().await?;
             Ok(session)

@@ -55,19 +55,11 @@ impl MessageMutation {
             )
             .await?;
             let now = domain::now();
-            let message = message::ActiveModel {
-                owner_id: Set(scope.principal.account_id),
-                chat_session_id: Set(session.id),
-                role: Set(input.role.as_str().to_owned()),
-                content: Set(input.content),
-                created_at: Set(now),
-                updated_at: Set(now),
-                version: Set(1),
-                deleted_at: Set(None),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+            let role = input.role.as_str();
+            let message =
+                domain::chat::new_message(scope.principal, session.id, role, input.content, now)
+                    .insert(&txn)
+                    .await?;
             let mut session = session.into_active_model();
             session.updated_at = Set(now);
             session.update(&txn).await?;
