@@ -64,6 +64,9 @@ pub struct Limits {
     /// Every selected field counts one, aliases included.
     pub graphql_max_complexity: usize,
     pub max_body_bytes: usize,
+    /// The limit for `multipart/form-data` bodies (character-card uploads, GraphQL uploads):
+    /// card PNGs are often larger than any JSON request.
+    pub max_upload_bytes: usize,
     pub request_timeout_seconds: u64,
 }
 
@@ -93,6 +96,7 @@ pub const SETTINGS: &[&str] = &[
     "PARLEY_GRAPHQL_MAX_DEPTH",
     "PARLEY_GRAPHQL_MAX_COMPLEXITY",
     "PARLEY_MAX_BODY_BYTES",
+    "PARLEY_MAX_UPLOAD_BYTES",
     "PARLEY_REQUEST_TIMEOUT_SECONDS",
     "PARLEY_CORS_ORIGINS",
     "PARLEY_OPENAI_BASE_URL",
@@ -140,6 +144,7 @@ impl Config {
                 graphql_max_depth: 12,
                 graphql_max_complexity: 1000,
                 max_body_bytes: 1024 * 1024,
+                max_upload_bytes: 8 * 1024 * 1024,
                 request_timeout_seconds: 30,
             },
             cors_origins: Vec::new(),
@@ -303,6 +308,7 @@ impl Config {
         limits.graphql_max_depth = number("PARLEY_GRAPHQL_MAX_DEPTH", 12)? as usize;
         limits.graphql_max_complexity = number("PARLEY_GRAPHQL_MAX_COMPLEXITY", 1000)? as usize;
         limits.max_body_bytes = number("PARLEY_MAX_BODY_BYTES", 1024 * 1024)? as usize;
+        limits.max_upload_bytes = number("PARLEY_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)? as usize;
         limits.request_timeout_seconds = number("PARLEY_REQUEST_TIMEOUT_SECONDS", 30)?;
         if let Some(origins) = lookup("PARLEY_CORS_ORIGINS") {
             config.cors_origins = origins

@@ -31,7 +31,6 @@ use sea_orm::DatabaseConnection;
 use std::{sync::Arc, time::Duration};
 use tower_http::{
     cors::{AllowMethods, AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -117,7 +116,16 @@ fn router(state: AppState, config: &Config) -> Router {
         .merge(rest)
         .merge(docs)
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(config.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            BodyLimits {
+                body: config.limits.max_body_bytes,
+                upload: config.limits.max_upload_bytes,
+            },
+            limit_body,
+        ))
+        // The limits above are the only ones: axum's own default (2 MB for extractors) would
+        // refuse card uploads that PARLEY_MAX_UPLOAD_BYTES allows.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.limits.request_timeout_seconds),
@@ -142,6 +150,43 @@ fn router(state: AppState, config: &Config) -> Router {
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    upload: usize,
+}
+
+/// Request bodies are limited to PARLEY_MAX_BODY_BYTES, or PARLEY_MAX_UPLOAD_BYTES for
+/// `multipart/form-data` (uploads); past it, 413. A declared length is refused before reading;
+/// a streamed body is cut off where it passes the limit.
+async fn limit_body(
+    State(limits): State<BodyLimits>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"));
+    let limit = if multipart {
+        limits.upload
+    } else {
+        limits.body
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
 
 /// `GET /healthz`: the process is up.

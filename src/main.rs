@@ -1,4 +1,5 @@
-//! The `parley` command: `serve` (the default), `migrate`, `schema`.
+//! The `parley` command: `serve` (the default), `migrate`, `schema`, `openapi`, `api-key`,
+//! `import-card`.
 
 use std::process::ExitCode;
 
@@ -36,6 +37,18 @@ enum Command {
     /// Create, list or revoke API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Import a character card (V1, V2 or V3; a JSON file or a PNG with the card embedded) as a
+    /// new character, and print its id and label.
+    ImportCard {
+        /// The card file.
+        file: std::path::PathBuf,
+        /// The new character's label (default: the card's name as a slug, made unique).
+        #[arg(long)]
+        label: Option<String>,
+        /// The account's username (default: the single-user account).
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -115,6 +128,11 @@ async fn main() -> ExitCode {
     let result = match command {
         Command::Migrate { action } => migrate(&config, action).await,
         Command::ApiKey(command) => api_key(&config, command).await,
+        Command::ImportCard {
+            file,
+            label,
+            account,
+        } => import_card(&config, &file, label, account).await,
         _ => serve(&config).await,
     };
     match result {
@@ -152,28 +170,58 @@ async fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> {
-    use parley::auth::{self, Owned, Principal};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-
-    let db = parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
-    let account = match &command {
-        ApiKeyCommand::Create { account, .. }
-        | ApiKeyCommand::List { account }
-        | ApiKeyCommand::Revoke { account, .. } => account.clone(),
-    };
-    let account_id = match account {
-        None => auth::api_key::single_user_account(&db).await?,
+/// The account a command acts for: the one named, or the single-user account.
+async fn account(
+    db: &sea_orm::DatabaseConnection,
+    username: Option<String>,
+) -> anyhow::Result<parley::auth::Principal> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let account_id = match username {
+        None => parley::auth::api_key::single_user_account(db).await?,
         Some(username) => {
             entity::account::Entity::find()
                 .filter(entity::account::Column::Username.eq(&username))
-                .one(&db)
+                .one(db)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no account named `{username}`"))?
                 .id
         }
     };
-    let principal = Principal { account_id };
+    Ok(parley::auth::Principal { account_id })
+}
+
+async fn import_card(
+    config: &Config,
+    file: &std::path::Path,
+    label: Option<String>,
+    username: Option<String>,
+) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let db = parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
+    let principal = account(&db, username).await?;
+    let character = parley::domain::card::import(&db, principal, &bytes, label)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    println!(
+        "imported character {} ({}, label `{}`)",
+        character.id, character.name, character.label
+    );
+    Ok(())
+}
+
+async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> {
+    use parley::auth::{self, Owned};
+    use sea_orm::QueryOrder;
+
+    let db = parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
+    let username = match &command {
+        ApiKeyCommand::Create { account, .. }
+        | ApiKeyCommand::List { account }
+        | ApiKeyCommand::Revoke { account, .. } => account.clone(),
+    };
+    let principal = account(&db, username).await?;
+    let account_id = principal.account_id;
     match command {
         ApiKeyCommand::Create { name, .. } => {
             let (row, key) = auth::api_key::create_api_key(&db, account_id, &name).await?;

@@ -7,6 +7,7 @@ pub mod account;
 pub mod ai_model;
 pub mod api_key;
 pub mod character;
+pub mod character_card;
 pub mod chat_session;
 pub mod message;
 pub mod system_prompt;
@@ -17,6 +18,7 @@ pub mod prelude {
     pub use super::ai_model::Entity as AiModel;
     pub use super::api_key::Entity as ApiKey;
     pub use super::character::Entity as Character;
+    pub use super::character_card::Entity as CharacterCard;
     pub use super::chat_session::Entity as ChatSession;
     pub use super::message::Entity as Message;
     pub use super::system_prompt::Entity as SystemPrompt;

@@ -11,7 +11,10 @@ use sea_orm::{
 
 use super::Principal;
 use crate::error::{AppError, AppResult};
-use entity::{ai_model, api_key, character, chat_session, message, system_prompt, user_profile};
+use entity::{
+    ai_model, api_key, character, character_card, chat_session, message, system_prompt,
+    user_profile,
+};
 
 pub trait Owned: EntityTrait {
     /// The name of the resource in error messages ("Character 7 not found").
@@ -178,6 +181,21 @@ macro_rules! owned {
     ($module:ident, $kind:literal $(, deleted_at = $deleted:ident)?) => {
         owned!($module, $kind, owner = OwnerId $(, deleted_at = $deleted)?);
     };
+    // A table whose key is its parent's id (`character_card.character_id`).
+    ($module:ident, $kind:literal, id = $id:ident, $id_field:ident) => {
+        impl Owned for $module::Entity {
+            const KIND: &'static str = $kind;
+            fn id_column() -> Self::Column {
+                $module::Column::$id
+            }
+            fn owner_column() -> Self::Column {
+                $module::Column::OwnerId
+            }
+            fn id_of(model: &$module::Model) -> i32 {
+                model.$id_field
+            }
+        }
+    };
     ($module:ident, $kind:literal, owner = $owner:ident $(, deleted_at = $deleted:ident)?) => {
         impl Owned for $module::Entity {
             const KIND: &'static str = $kind;
@@ -198,6 +216,12 @@ macro_rules! owned {
 }
 
 owned!(character, "Character");
+owned!(
+    character_card,
+    "CharacterCard",
+    id = CharacterId,
+    character_id
+);
 owned!(api_key, "ApiKey", owner = AccountId);
 owned!(user_profile, "UserProfile");
 owned!(ai_model, "AiModel");

@@ -1,5 +1,6 @@
 //! The rules that are neither storage nor transport.
 
+pub mod card;
 pub mod chat;
 pub mod context;
 pub mod export;

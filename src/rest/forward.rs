@@ -144,7 +144,29 @@ impl AppState {
         operation: &str,
         variables: serde_json::Value,
     ) -> Result<T, Failure> {
-        self.execute(Some(principal), operation, variables).await
+        self.execute(Some(principal), operation, variables, None)
+            .await
+    }
+
+    /// [`AppState::forward`] with a file for the operation's `Upload` variable `variable`.
+    pub async fn forward_upload<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        operation: &str,
+        mut variables: serde_json::Value,
+        variable: &str,
+        upload: async_graphql::UploadValue,
+    ) -> Result<T, Failure> {
+        // The upload takes the place of the variable, which must be there (as null) to be found.
+        variables[variable] = serde_json::Value::Null;
+        let principal = self.authenticate(headers).await?;
+        self.execute(
+            Some(principal),
+            operation,
+            variables,
+            Some((variable, upload)),
+        )
+        .await
     }
 
     /// [`AppState::forward`] for the operations that need no credentials (register, login).
@@ -153,7 +175,7 @@ impl AppState {
         operation: &str,
         variables: serde_json::Value,
     ) -> Result<T, Failure> {
-        self.execute(None, operation, variables).await
+        self.execute(None, operation, variables, None).await
     }
 
     async fn execute<T: DeserializeOwned>(
@@ -161,6 +183,7 @@ impl AppState {
         principal: Option<Principal>,
         operation: &str,
         variables: serde_json::Value,
+        upload: Option<(&str, async_graphql::UploadValue)>,
     ) -> Result<T, Failure> {
         let document = self.operations.by_name.get(operation).ok_or_else(|| {
             AppError::internal(std::io::Error::other(format!(
@@ -171,6 +194,9 @@ impl AppState {
             .operation_name(operation)
             .variables(Variables::from_json(variables));
         request.set_parsed_query(ExecutableDocument::clone(document));
+        if let Some((variable, upload)) = upload {
+            request.set_upload(&format!("variables.{variable}"), upload);
+        }
         let request = graphql::request_data(request, &self.db, principal);
         let response = self.schema.execute(request).await;
         if let Some(error) = response.errors.into_iter().next() {

@@ -144,8 +144,26 @@ async fn the_cli_prints_help_and_the_schema() {
         .unwrap();
     assert!(help.status.success());
     let help = String::from_utf8_lossy(&help.stdout);
-    for command in ["serve", "migrate", "schema"] {
+    let commands = [
+        "serve",
+        "migrate",
+        "schema",
+        "openapi",
+        "api-key",
+        "import-card",
+    ];
+    for command in commands {
         assert!(help.contains(command), "{help}");
+        let own = Command::new(env!("CARGO_BIN_EXE_parley"))
+            .args([command, "--help"])
+            .output()
+            .await
+            .unwrap();
+        assert!(own.status.success(), "{command} --help: {own:?}");
+        assert!(
+            String::from_utf8_lossy(&own.stdout).contains("Usage: parley"),
+            "{command} --help: {own:?}"
+        );
     }
     let schema = Command::new(env!("CARGO_BIN_EXE_parley"))
         .arg("schema")
@@ -204,15 +222,7 @@ async fn migrate_applies_migrations_and_is_idempotent() {
 #[tokio::test]
 async fn api_keys_are_managed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let parley = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_parley"));
-        command
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("DATABASE_URL")
-            .env_remove("PARLEY_API_KEY");
-        command.output()
-    };
+    let parley = |args: &[&str]| cli(dir.path(), args);
     let created = parley(&["api-key", "create", "--name", "ci"])
         .await
         .unwrap();
@@ -304,4 +314,78 @@ async fn a_config_file_is_read_and_checked() {
         "{first}"
     );
     child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn cards_are_imported_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = |args: &[&str]| cli(dir.path(), args);
+    let card = json!({"spec": "chara_card_v2", "spec_version": "2.0",
+                      "data": {"name": "Cli Card", "first_mes": "Hello from a file"}});
+    std::fs::write(dir.path().join("card.json"), card.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("broken.json"),
+        "{\"spec\": \"chara_card_v2\"",
+    )
+    .unwrap();
+
+    let imported = parley(&["import-card", "card.json"]).await.unwrap();
+    assert!(imported.status.success(), "{imported:?}");
+    let stdout = String::from_utf8_lossy(&imported.stdout);
+    assert!(stdout.contains("label `cli-card`"), "{stdout}");
+    let labelled = parley(&["import-card", "card.json", "--label", "second"])
+        .await
+        .unwrap();
+    assert!(labelled.status.success(), "{labelled:?}");
+
+    // A broken file: non-zero, and the message says which file and what is wrong.
+    let broken = parley(&["import-card", "broken.json"]).await.unwrap();
+    assert!(!broken.status.success());
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        stderr.contains("broken.json") && stderr.contains("not valid JSON"),
+        "{stderr}"
+    );
+    let missing = parley(&["import-card", "nowhere.png"]).await.unwrap();
+    assert!(!missing.status.success());
+
+    // The server sees both characters.
+    let created = parley(&["api-key", "create"]).await.unwrap();
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    let key = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("pk_"))
+        .unwrap()
+        .to_owned();
+    let started = start(dir.path()).await;
+    let answer: serde_json::Value = crate::helpers::http()
+        .post(format!("{}/graphql", started.address))
+        .header("X-API-KEY", key)
+        .json(&json!({ "query": "{ characters { nodes { label firstMessage } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["data"]["characters"]["nodes"],
+        json!([{"label": "cli-card", "firstMessage": "Hello from a file"},
+               {"label": "second", "firstMessage": "Hello from a file"}])
+    );
+    stop(started).await;
+}
+
+/// `parley ARGS` in `dir`, on the default SQLite database there, with no key from the environment.
+fn cli(
+    dir: &std::path::Path,
+    args: &[&str],
+) -> impl Future<Output = std::io::Result<std::process::Output>> + use<> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_parley"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("PARLEY_API_KEY");
+    command.output()
 }

@@ -8,6 +8,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, second_owner, seed_references, spawn_app};
 
+/// A card for B to import.
+fn card_of_b() -> Vec<u8> {
+    json!({"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": "B card"}})
+        .to_string()
+        .into_bytes()
+}
+
 /// Everything of A's, as A sees it.
 const EVERYTHING: &str = "{
     characters { totalCount nodes { id label name description updatedAt } }
@@ -30,6 +37,8 @@ enum Expect {
     Nothing,
     /// Not about owned rows (register, login): nothing to check.
     Public,
+    /// B imports a card of its own (multipart): success, nothing of A's.
+    Upload,
 }
 
 struct World {
@@ -135,6 +144,11 @@ fn rest_cases(
         (
             ("DELETE", "/api/v1/characters/{character_id}"),
             ("?cascade=true", None, NotFound),
+        ),
+        (("POST", "/api/v1/characters/import"), ("", None, Upload)),
+        (
+            ("GET", "/api/v1/characters/{character_id}/export"),
+            ("?format=png", None, NotFound),
         ),
         (("GET", "/api/v1/user-profiles"), ("", None, Nothing)),
         (
@@ -262,6 +276,14 @@ fn graphql_cases(a: &World) -> HashMap<&'static str, (&'static str, Value, Expec
                 "{ characters { totalCount nodes { name } } }",
                 json!({}),
                 Nothing,
+            ),
+        ),
+        (
+            "importCharacterCard",
+            (
+                "mutation($file: Upload!) { importCharacterCard(file: $file) { id name card(format: V3) } }",
+                json!({}),
+                Upload,
             ),
         ),
         (
@@ -580,12 +602,16 @@ async fn another_owner_gets_not_found_everywhere_and_sees_nothing() {
                 .replace("{system_prompt_id}", &a.prompt.to_string())
                 .replace("{chat_id}", &a.uuid);
             let body = body.as_ref().map(Value::to_string);
-            let (status, answer) = app
-                .rest_raw(&method, &format!("{concrete}{query}"), body, Some(&key_b))
-                .await;
+            let (status, answer) = match expect {
+                Expect::Upload => app.import_card(&key_b, card_of_b(), None).await,
+                _ => {
+                    app.rest_raw(&method, &format!("{concrete}{query}"), body, Some(&key_b))
+                        .await
+                }
+            };
             match expect {
                 Expect::NotFound => assert_eq!(status, 404, "{method} {path}: {answer}"),
-                Expect::Nothing => {
+                Expect::Nothing | Expect::Upload => {
                     assert!(
                         (200..300).contains(&status),
                         "{method} {path}: {status} {answer}"
@@ -616,9 +642,16 @@ async fn another_owner_gets_not_found_everywhere_and_sees_nothing() {
             if let Expect::Public = expect {
                 continue;
             }
-            let (status, answer) = app
-                .graphql_with_key(Some(&key_b), operation, variables.clone())
-                .await;
+            let (status, answer) = match expect {
+                Expect::Upload => {
+                    app.graphql_upload(&key_b, operation, variables.clone(), card_of_b())
+                        .await
+                }
+                _ => {
+                    app.graphql_with_key(Some(&key_b), operation, variables.clone())
+                        .await
+                }
+            };
             assert_eq!(status, 200, "{name}: {answer}");
             match expect {
                 Expect::NotFound => {

@@ -2,6 +2,7 @@
 
 mod auth;
 mod bad_input;
+mod cards;
 mod concurrency;
 mod crud;
 mod dataloader;

@@ -1,4 +1,8 @@
-use async_graphql::{Context, ErrorExtensions, InputObject, Json, MaybeUndefined, Object, Result};
+use std::io::Read;
+
+use async_graphql::{
+    Context, ErrorExtensions, InputObject, Json, MaybeUndefined, Object, Result, Upload,
+};
 use entity::{character, chat_session};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
@@ -139,6 +143,32 @@ impl CharacterMutation {
         }
         .await;
         updated.map(Character).map_err(|e| e.extend())
+    }
+
+    /// Imports a character card as a new character: V1, V2 (`chara_card_v2`) or V3
+    /// (`chara_card_v3`), as a JSON file or a PNG with the card in its `chara`/`ccv3` chunk. The
+    /// label defaults to the name as a slug, made unique (`aria`, `aria-2`, ...). A file that is
+    /// not a readable card is BAD_USER_INPUT naming what is wrong.
+    async fn import_character_card(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        label: Option<String>,
+    ) -> Result<Character> {
+        let scope = request_scope(ctx)?;
+        let imported: AppResult<_> = async {
+            let mut bytes = Vec::new();
+            file.value(ctx)
+                .map_err(|e| AppError::invalid("file", e.to_string()))?
+                .content
+                .read_to_end(&mut bytes)
+                .map_err(|e| {
+                    AppError::invalid("file", format!("the upload cannot be read: {e}"))
+                })?;
+            domain::card::import(scope.db, scope.principal, &bytes, label).await
+        }
+        .await;
+        imported.map(Character).map_err(|e| e.extend())
     }
 
     /// Deletes a character. One that chat sessions use is refused (CONFLICT) unless `cascade` is

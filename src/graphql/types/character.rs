@@ -1,6 +1,18 @@
 use super::DateTime;
-use async_graphql::{Json, Object};
+use async_graphql::{Context, Enum, ErrorExtensions, Json, Object, Result};
+use base64::Engine;
 use entity::character;
+
+use crate::{domain::card, graphql::request_scope};
+
+/// A character-card version to export as.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CardFormat {
+    /// `chara_card_v2`.
+    V2,
+    /// `chara_card_v3`.
+    V3,
+}
 
 /// An AI character, with the fields of the community character-card format (V2/V3).
 pub struct Character(pub character::Model);
@@ -76,6 +88,31 @@ impl Character {
     /// Card extensions, kept as they came.
     async fn extensions(&self) -> Json<&serde_json::Value> {
         Json(&self.0.extensions)
+    }
+    /// The character as a community character card (JSON), with whatever its import kept
+    /// (lorebook, nickname, ...). V3 gives `modification_date` as the character's last change.
+    async fn card(&self, ctx: &Context<'_>, format: CardFormat) -> Result<Json<serde_json::Value>> {
+        let scope = request_scope(ctx)?;
+        let stored = card::stored(scope.db, scope.principal, self.0.id)
+            .await
+            .map_err(|e| e.extend())?;
+        let spec = match format {
+            CardFormat::V2 => card::CardSpec::V2,
+            CardFormat::V3 => card::CardSpec::V3,
+        };
+        Ok(Json(card::to_json(&self.0, stored.as_ref(), spec)))
+    }
+    /// The character as a PNG card, base64-encoded: the image it was imported with (or a plain
+    /// one) carrying the V2 card in a `chara` chunk and the V3 card in a `ccv3` chunk.
+    async fn card_png(&self, ctx: &Context<'_>) -> Result<String> {
+        let scope = request_scope(ctx)?;
+        let png: crate::error::AppResult<_> = async {
+            let stored = card::stored(scope.db, scope.principal, self.0.id).await?;
+            card::to_png(&self.0, stored.as_ref())
+        }
+        .await;
+        let png = png.map_err(|e| e.extend())?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(png))
     }
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()

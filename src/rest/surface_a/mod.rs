@@ -7,6 +7,7 @@
 //! past the end is an empty list, not an error.
 
 mod ai_models;
+mod character_cards;
 mod characters;
 mod chat_sessions;
 mod messages;
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(chat_sessions::router())
         .merge(characters::router())
+        .merge(character_cards::router())
         .merge(user_profiles::router())
         .merge(ai_models::router())
         .merge(system_prompts::router())
