@@ -9,13 +9,13 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
+mod graphiql;
 pub mod graphql;
 pub mod llm;
 pub mod metrics;
 pub mod rest;
 pub mod throttle;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{
     GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket, rejection::GraphQLRejection,
 };
@@ -24,7 +24,7 @@ use axum::{
     extract::{State, WebSocketUpgrade},
     http::{HeaderMap, HeaderName, HeaderValue, header},
     middleware,
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use sea_orm::DatabaseConnection;
@@ -108,7 +108,8 @@ fn router(state: AppState, config: &Config) -> Router {
         .url("/openapi.json", openapi)
         .config(SwaggerConfig::from("/openapi.json").validator_url("none"));
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql_handler))
+        .route("/graphql", get(graphiql::page).post(graphql_handler))
+        .merge(graphiql::router())
         .route("/graphql/ws", get(graphql_ws))
         .route("/metrics", get(metrics_handler))
         .route("/healthz", get(healthz))
@@ -340,11 +341,6 @@ async fn graphql_ws(
                 })
                 .serve()
         })
-}
-
-/// `GET /graphql`: the GraphiQL IDE. Add your key under Headers: `{"X-API-KEY": "..."}`.
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
 /// Any other path: 404, in JSON.

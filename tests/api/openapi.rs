@@ -186,3 +186,52 @@ async fn the_docs_page_loads_everything_from_this_server() {
         "{initializer}"
     );
 }
+
+/// The GraphiQL page names only assets this server has, and forbids the browser anything else
+/// (the browser itself is driven by `.ci/browser-check`).
+#[tokio::test]
+async fn graphiql_loads_everything_from_this_server() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("default-src 'self'") && policy.contains("script-src 'self';"));
+    let html = response.text().await.unwrap();
+    let mut assets = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for piece in html.split(attribute).skip(1) {
+            assets.push(piece.split('"').next().unwrap().to_owned());
+        }
+    }
+    assert!(assets.len() >= 5, "{assets:?}");
+    for asset in assets.iter().filter(|a| !a.starts_with("data:")) {
+        assert!(
+            asset.starts_with("/graphql/assets/"),
+            "external asset {asset}"
+        );
+        let response = app
+            .client
+            .get(format!("{}{asset}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        let body = response.text().await.unwrap();
+        assert!(body.len() > 100, "{asset}");
+    }
+    let missing = app
+        .client
+        .get(format!("{}/graphql/assets/nothing.js", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
