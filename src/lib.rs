@@ -44,7 +44,7 @@ use error::AppError;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub schema: graphql::ParleySchema,
+    pub graphql: graphql::Engine,
     pub auth: auth::Authenticator,
     pub providers: llm::Providers,
     pub events: events::Events,
@@ -75,7 +75,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let providers = llm::Providers::new(&config.providers, metrics.clone());
     let events = events::Events::start(db.clone(), &config.database_url).await?;
     let state = AppState {
-        schema: graphql::build_schema(graphql::SchemaData {
+        graphql: graphql::build_schema(graphql::SchemaData {
             db: db.clone(),
             authenticator: authenticator.clone(),
             providers: providers.clone(),
@@ -288,7 +288,7 @@ async fn graphql_handler(
         }
     };
     let request = graphql::request_data(request, &state.db, principal);
-    let response = state.schema.execute(request).await;
+    let response = state.graphql.execute(request).await;
     let unauthenticated = principal.is_none()
         && response.errors.iter().any(|error| {
             error
@@ -315,8 +315,8 @@ async fn graphql_ws(
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            let (schema, auth, db) = (state.schema.clone(), state.auth.clone(), state.db.clone());
-            GraphQLWebSocket::new(socket, schema, protocol)
+            let (engine, auth, db) = (state.graphql.clone(), state.auth.clone(), state.db.clone());
+            GraphQLWebSocket::new(socket, engine, protocol)
                 .on_connection_init(move |payload| async move {
                     let mut headers = HeaderMap::new();
                     if let Some(fields) = payload.as_object() {

@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand};
 use parley::{Config, metrics::Metrics};
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,

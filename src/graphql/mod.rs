@@ -10,13 +10,12 @@ pub mod types;
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, ErrorExtensions, Response, SDLExportOptions, Schema, ServerError,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextRequest,
-        apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
-    },
+    Context, ErrorExtensions, Request, Response, SDLExportOptions, Schema, ServerError,
+    parser::types::{DocumentOperations, ExecutableDocument},
 };
+use futures::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
+use sha2::{Digest, Sha256};
 
 use crate::{
     auth::{Authenticator, Principal},
@@ -33,6 +32,127 @@ pub use subscription::SubscriptionRoot;
 
 pub type ParleySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// The schema and what every execution goes through, whichever way it arrives (HTTP, REST
+/// forwarding, WebSocket): automatic persisted queries, an `extensions.code` on every error, and
+/// the operation metric.
+///
+/// These wrap the schema rather than being async-graphql extensions because any extension puts
+/// every field's resolution through the extension chain; without one, async-graphql resolves
+/// fields directly (measured with bench/run: the 100-session query's throughput, see
+/// bench/RESULTS.md).
+#[derive(Clone)]
+pub struct Engine {
+    schema: ParleySchema,
+    metrics: Metrics,
+    /// Apollo APQ: documents registered under their SHA-256, per process. A replica that has not
+    /// seen a hash answers PersistedQueryNotFound and the client sends the document again.
+    persisted: moka::sync::Cache<String, ExecutableDocument>,
+}
+
+impl Engine {
+    pub fn new(schema: ParleySchema, metrics: Metrics) -> Self {
+        Engine {
+            schema,
+            metrics,
+            persisted: moka::sync::Cache::new(1024),
+        }
+    }
+
+    pub async fn execute(&self, mut request: Request) -> Response {
+        let mut response = match self.prepare(&mut request) {
+            Ok(operation) => {
+                let response = self.schema.execute(request).await;
+                self.metrics
+                    .observe_operation(operation.as_deref(), response.errors.is_empty());
+                response
+            }
+            Err(error) => Response::from_errors(vec![error]),
+        };
+        response.errors.iter_mut().for_each(ensure_code);
+        response
+    }
+
+    /// Resolves a persisted query and parses the document (once: async-graphql takes the parsed
+    /// one); returns the name of the operation that will run.
+    fn prepare(&self, request: &mut Request) -> Result<Option<String>, ServerError> {
+        if let Some(value) = request.extensions.remove("persistedQuery") {
+            let document = self.persisted_document(request, value)?;
+            request.set_parsed_query(document);
+        }
+        let requested = request.operation_name.clone();
+        let operations = &request.parsed_query()?.operations;
+        let name = match (requested, operations) {
+            (Some(name), _) => Some(name),
+            (None, DocumentOperations::Multiple(operations)) if operations.len() == 1 => {
+                operations.keys().next().map(|name| name.to_string())
+            }
+            _ => None,
+        };
+        Ok(name)
+    }
+
+    fn persisted_document(
+        &self,
+        request: &mut Request,
+        value: async_graphql::Value,
+    ) -> Result<ExecutableDocument, ServerError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct PersistedQuery {
+            version: i32,
+            sha256_hash: String,
+        }
+        let persisted: PersistedQuery = async_graphql::from_value(value).map_err(|_| {
+            ServerError::new("Invalid \"PersistedQuery\" extension configuration.", None)
+        })?;
+        if persisted.version != 1 {
+            return Err(ServerError::new(
+                "Only version 1 of the \"PersistedQuery\" extension is supported.",
+                None,
+            ));
+        }
+        if request.query.is_empty() {
+            return self
+                .persisted
+                .get(&persisted.sha256_hash)
+                .ok_or_else(|| ServerError::new("PersistedQueryNotFound", None));
+        }
+        let hash = format!("{:x}", Sha256::digest(request.query.as_bytes()));
+        if hash != persisted.sha256_hash {
+            return Err(ServerError::new("provided sha does not match query", None));
+        }
+        let document = async_graphql::parser::parse_query(&request.query)?;
+        self.persisted.insert(hash, document.clone());
+        Ok(document)
+    }
+}
+
+/// The WebSocket transport executes through the same [`Engine`].
+impl async_graphql::Executor for Engine {
+    fn execute(&self, request: Request) -> impl Future<Output = Response> + Send {
+        Engine::execute(self, request)
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> BoxStream<'static, Response> {
+        if let Err(error) = self.prepare(&mut request) {
+            let mut response = Response::from_errors(vec![error]);
+            response.errors.iter_mut().for_each(ensure_code);
+            return futures::stream::once(async move { response }).boxed();
+        }
+        self.schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(|mut response| {
+                response.errors.iter_mut().for_each(ensure_code);
+                response
+            })
+            .boxed()
+    }
+}
+
 /// What every request's resolvers share.
 pub struct SchemaData {
     pub db: DatabaseConnection,
@@ -45,8 +165,8 @@ pub struct SchemaData {
 
 /// Builds the schema. `db` is schema-wide data; the Principal and the loaders are added per request
 /// by [`request_data`].
-pub fn build_schema(data: SchemaData) -> ParleySchema {
-    Schema::build(
+pub fn build_schema(data: SchemaData) -> Engine {
+    let schema = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
@@ -55,17 +175,12 @@ pub fn build_schema(data: SchemaData) -> ParleySchema {
     .data(data.authenticator)
     .data(data.providers)
     .data(data.events)
-    .extension(ErrorCodes)
-    .extension(OperationMetrics(data.metrics))
-    // Automatic persisted queries (Apollo): a client registers a document under its SHA-256 once,
-    // then sends only the hash. The cache is per process; a replica that has not seen the hash
-    // answers PersistedQueryNotFound and the client sends the document again.
-    .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
     // Checked while validating, before any resolver (or SQL) runs. Every field counts one
     // towards complexity, aliases included, so a wall of aliases is refused too.
     .limit_depth(data.limits.graphql_max_depth)
     .limit_complexity(data.limits.graphql_max_complexity)
-    .finish()
+    .finish();
+    Engine::new(schema, data.metrics)
 }
 
 /// The checked-in `schema.graphql`: the SDL of [`build_schema`], sorted so diffs stay readable.
@@ -114,50 +229,9 @@ pub(crate) fn request_scope<'a>(ctx: &Context<'a>) -> async_graphql::Result<Requ
     })
 }
 
-/// Counts every executed operation in `parley_graphql_operations_total`.
-struct OperationMetrics(Metrics);
-
-impl ExtensionFactory for OperationMetrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationMetrics(self.0.clone()))
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for OperationMetrics {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: async_graphql::extensions::NextExecute<'_>,
-    ) -> Response {
-        let response = next.run(ctx, operation_name).await;
-        self.0
-            .observe_operation(operation_name, response.errors.is_empty());
-        response
-    }
-}
-
 /// Gives every error an `extensions.code`. Resolver errors carry theirs (from `AppError`); the
 /// ones async-graphql raises itself (syntax, unknown fields, argument types, variable coercion)
 /// are the request's fault and become BAD_USER_INPUT.
-struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        response.errors.iter_mut().for_each(ensure_code);
-        response
-    }
-}
-
 fn ensure_code(error: &mut ServerError) {
     let has_code = error
         .extensions

@@ -198,7 +198,7 @@ impl AppState {
             request.set_upload(&format!("variables.{variable}"), upload);
         }
         let request = graphql::request_data(request, &self.db, principal);
-        let response = self.schema.execute(request).await;
+        let response = self.graphql.execute(request).await;
         if let Some(error) = response.errors.into_iter().next() {
             return Err(error.into());
         }
