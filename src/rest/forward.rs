@@ -202,7 +202,7 @@ impl AppState {
         if let Some(error) = response.errors.into_iter().next() {
             return Err(error.into());
         }
-        let data = response.data.into_json().map_err(AppError::internal)?;
-        serde_json::from_value(data).map_err(|e| AppError::internal(e).into())
+        // Straight from GraphQL's value to the REST type, without a serde_json tree between.
+        async_graphql::from_value(response.data).map_err(|e| AppError::internal(e).into())
     }
 }
