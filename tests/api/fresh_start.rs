@@ -175,6 +175,16 @@ async fn the_cli_prints_help_and_the_schema() {
         String::from_utf8_lossy(&schema.stdout),
         include_str!("../../schema.graphql")
     );
+    let openapi = Command::new(env!("CARGO_BIN_EXE_parley"))
+        .arg("openapi")
+        .output()
+        .await
+        .unwrap();
+    assert!(openapi.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&openapi.stdout).trim(),
+        include_str!("../../openapi.json").trim()
+    );
 }
 
 #[tokio::test]
