@@ -297,11 +297,46 @@ async fn graphql_handler(
                 .and_then(|ext| ext.get("code"))
                 .is_some_and(|code| *code == async_graphql::Value::from("UNAUTHENTICATED"))
         });
+    // GraphQL over HTTP: a request error (unparsable, invalid, bad variables: no data, no path)
+    // is a 400 for clients that accept application/graphql-response+json; application/json
+    // clients get 200, as the specification keeps for them.
+    let graphql_response_json = accepts_graphql_response_json(&headers);
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
     let mut response = GraphQLResponse::from(response).into_response();
     if unauthenticated {
         *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+    } else if request_error && graphql_response_json {
+        *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
     }
+    let content_type = if graphql_response_json {
+        "application/graphql-response+json"
+    } else {
+        "application/json"
+    };
     response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Whether the client asked for `application/graphql-response+json` before (or instead of)
+/// `application/json`. No Accept header, or `*/*`, means application/json.
+fn accepts_graphql_response_json(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let position = |media: &str| accept.find(media);
+    match (
+        position("application/graphql-response+json"),
+        position("application/json"),
+    ) {
+        (Some(graphql), Some(json)) => graphql < json,
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// `GET /graphql/ws`: subscriptions (and queries) over graphql-transport-ws (or the older

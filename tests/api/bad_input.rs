@@ -198,3 +198,46 @@ async fn a_body_that_is_not_graphql_is_refused() {
         assert_eq!(error_code(&json), "BAD_USER_INPUT", "{body}");
     }
 }
+
+/// GraphQL over HTTP: the media type follows Accept, and a request error (unparsable, invalid) is a
+/// 400 for `application/graphql-response+json` clients, a 200 for `application/json` ones.
+#[tokio::test]
+async fn graphql_answers_in_the_media_type_asked_for() {
+    let app = crate::helpers::spawn_app().await;
+    let post = |accept: Option<&'static str>, query: &'static str| {
+        let mut request = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("X-API-KEY", &app.api_key)
+            .json(&serde_json::json!({ "query": query }));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let content_type = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            (response.status().as_u16(), content_type)
+        }
+    };
+    let graphql_json = Some("application/graphql-response+json, application/json;q=0.9");
+    assert_eq!(
+        post(graphql_json, "{").await,
+        (400, "application/graphql-response+json".into())
+    );
+    assert_eq!(
+        post(graphql_json, "{ noSuchField }").await,
+        (400, "application/graphql-response+json".into())
+    );
+    assert_eq!(
+        post(graphql_json, "{ characters { totalCount } }").await,
+        (200, "application/graphql-response+json".into())
+    );
+    assert_eq!(post(None, "{").await, (200, "application/json".into()));
+    assert_eq!(
+        post(Some("application/json"), "{ noSuchField }").await,
+        (200, "application/json".into())
+    );
+}

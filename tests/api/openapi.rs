@@ -188,7 +188,7 @@ async fn the_docs_page_loads_everything_from_this_server() {
 }
 
 /// The GraphiQL page names only assets this server has, and forbids the browser anything else
-/// (the browser itself is driven by `.ci/browser-check`).
+/// (the browser itself is driven by `.ci/server-checks`).
 #[tokio::test]
 async fn graphiql_loads_everything_from_this_server() {
     let app = spawn_app().await;
