@@ -162,6 +162,10 @@ struct BodyLimits {
 /// Request bodies are limited to PARLEY_MAX_BODY_BYTES, or PARLEY_MAX_UPLOAD_BYTES for
 /// `multipart/form-data` (uploads); past it, 413. A declared length is refused before reading;
 /// a streamed body is cut off where it passes the limit.
+///
+/// tower-http's `RequestBodyLimitLayer` does the same with one fixed limit; choosing between two
+/// of them per request with tower's `Steer` does not fit axum's layers (its service would not be
+/// `Sync`), so this applies `http_body_util::Limited`, the body tower-http's layer uses, itself.
 async fn limit_body(
     State(limits): State<BodyLimits>,
     request: axum::extract::Request,

@@ -50,6 +50,16 @@ const COLUMN_FIELDS: &[&str] = &[
     "extensions",
 ];
 
+/// A V1 card's fields, at its top level.
+const V1_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "personality",
+    "scenario",
+    "first_mes",
+    "mes_example",
+];
+
 /// The fields V3 added; a V2 export leaves them out.
 const V3_ONLY_FIELDS: &[&str] = &[
     "assets",
@@ -175,7 +185,7 @@ fn parse_json(bytes: &[u8]) -> Result<Card, CardError> {
         None if card.contains_key("name") => {
             let v1: Map<String, Value> = card
                 .into_iter()
-                .filter(|(key, _)| COLUMN_FIELDS[..6].contains(&key.as_str()))
+                .filter(|(key, _)| V1_FIELDS.contains(&key.as_str()))
                 .collect();
             from_fields(CardSpec::V1, &v1, "card")
         }
@@ -451,7 +461,6 @@ pub async fn import(
         None => import_label(&txn, principal, &card.name).await?,
     };
     let now = super::now();
-    let strings = |items: Vec<String>| Value::Array(items.into_iter().map(Value::String).collect());
     let created = character::ActiveModel {
         owner_id: Set(principal.account_id),
         label: Set(label),
@@ -461,12 +470,12 @@ pub async fn import(
         personality: Set(card.personality),
         scenario: Set(card.scenario),
         first_message: Set(card.first_message),
-        alternate_greetings: Set(strings(card.alternate_greetings)),
+        alternate_greetings: Set(Value::from(card.alternate_greetings)),
         message_example: Set(card.message_example),
         creator_notes: Set(card.creator_notes),
         system_prompt: Set(card.system_prompt),
         post_history_instructions: Set(card.post_history_instructions),
-        tags: Set(strings(card.tags)),
+        tags: Set(Value::from(card.tags)),
         creator: Set(card.creator),
         character_version: Set(card.character_version),
         extensions: Set(Value::Object(card.extensions)),
