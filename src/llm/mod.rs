@@ -96,6 +96,29 @@ impl Providers {
         }
     }
 
+    /// A model may only name a configured provider: a typo is caught when the model is saved,
+    /// not at its first reply. (Leaving the provider out, the default one, is always allowed.)
+    pub fn check_named(&self, name: Option<&str>) -> AppResult<()> {
+        match name {
+            Some(name) if !self.by_name.contains_key(name) => {
+                let mut configured: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
+                configured.sort_unstable();
+                Err(AppError::invalid(
+                    "provider",
+                    format!(
+                        "no model provider named `{name}` is configured (configured: {})",
+                        if configured.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            configured.join(", ")
+                        }
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn provider(&self, name: Option<&str>) -> AppResult<&Provider> {
         let name = name.unwrap_or(DEFAULT_PROVIDER);
         self.by_name.get(name).ok_or_else(|| {

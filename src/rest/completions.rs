@@ -235,12 +235,25 @@ async fn generate(
     }
 }
 
+/// One server-sent event of a streamed completion (the schema of each event, not of the stream).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CompletionEvent {
+    /// A `chat.completion.chunk` object as JSON text; the last event's data is `[DONE]`.
+    data: String,
+}
+
 /// OpenAI-compatible chat completions; `stream: true` answers server-sent events.
 #[utoipa::path(
     post, path = "/api/v1/chat/completions", tag = "chat-completions",
     request_body = CompletionRequest,
     responses(
-        (status = 200, description = "A chat.completion object, or with stream: true an event stream of chat.completion.chunk objects ending with `data: [DONE]`", body = Completion),
+        (status = 200, description = "A chat.completion object, or with stream: true an event stream of chat.completion.chunk objects ending with `data: [DONE]`",
+            content(
+                (Completion = "application/json"),
+                (CompletionEvent = "text/event-stream"),
+            )
+        ),
         (status = 404, body = Detail),
         (status = 422, body = Detail),
         (status = 502, description = "The model provider failed", body = Detail),

@@ -39,8 +39,17 @@ pub fn id(field: &str, raw: &str) -> Result<i32, InputError> {
         .ok_or_else(|| InputError::at("path", field, format!("`{raw}` is not a valid id")))
 }
 
-/// A JSON body. Unknown fields are ignored (clients often send back what they read).
+/// A JSON body: an object. Unknown fields are ignored (clients often send back what they read).
 pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, InputError> {
+    // serde reads a struct from a JSON array too (field by field, in order); a REST body that is
+    // not an object is a client's mistake, not a positional update.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(InputError::at(
+            "body",
+            "body",
+            "the body must be a JSON object",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let message = e.inner().to_string();
@@ -79,6 +88,9 @@ pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, InputError> {
         .map_err(|_| InputError::at("path", field, format!("`{raw}` is not a valid UUID")))
 }
 
+/// The highest page number a list takes: with 100 per page, its offset still fits GraphQL's `Int`.
+pub const MAX_PAGE: i64 = 10_000_000;
+
 /// Page and page size, checked against the surface's limits.
 pub fn page(
     page: Option<i64>,
@@ -87,10 +99,10 @@ pub fn page(
     max_per_page: i64,
 ) -> Result<(i64, i64), InputError> {
     let page = page.unwrap_or(1);
-    if page < 1 {
+    if !(1..=MAX_PAGE).contains(&page) {
         return Err(InputError::new(
             "page",
-            format!("page must be 1 or more, got {page}"),
+            format!("page must be between 1 and {MAX_PAGE}, got {page}"),
         ));
     }
     let per_page = per_page.unwrap_or(default_per_page);
@@ -101,6 +113,21 @@ pub fn page(
         ));
     }
     Ok((page, per_page))
+}
+
+/// The highest list offset taken: GraphQL's `Int` still holds it with a page added.
+pub const MAX_OFFSET: i64 = 1_000_000_000;
+
+/// A list offset (default 0).
+pub fn offset(offset: Option<i64>) -> Result<i64, InputError> {
+    let offset = offset.unwrap_or(0);
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        return Err(InputError::new(
+            "offset",
+            format!("offset must be between 0 and {MAX_OFFSET}, got {offset}"),
+        ));
+    }
+    Ok(offset)
 }
 
 /// A REST body (snake_case keys) as a GraphQL input object (camelCase keys).
@@ -180,5 +207,9 @@ mod tests {
         assert_eq!(error.field, "character_id");
         let error = json::<Body>(b"{nope").unwrap_err();
         assert_eq!(error.field, "body");
+        for not_an_object in [&b"[1]"[..], b" 7", b"", b"null"] {
+            let error = json::<Body>(not_an_object).unwrap_err();
+            assert_eq!(error.message, "the body must be a JSON object");
+        }
     }
 }

@@ -59,10 +59,89 @@ impl Modify for ApiKeyAuth {
 
 /// Every REST route, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(surface_a::router())
         .merge(surface_b::router())
-        .merge(completions::router())
+        .merge(completions::router());
+    document_common_responses(router.get_openapi_mut());
+    router
+}
+
+/// Adds the answers any operation can give to each operation that does not list them itself,
+/// in the operation's own error shape (the schema its other error responses use): 401 without
+/// valid credentials, 429 over the rate limit, 400 (surface A) or 422 (surface B) for bad
+/// parameters or bodies, 413 for a body over the limit. One place, so that no route's list can
+/// forget one and clients (and schemathesis) can rely on the document.
+fn document_common_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    // An operation's error shape: surface B's if any of its responses use `Detail`.
+    let error_schema = |operation: &utoipa::openapi::path::Operation| {
+        let detail = Ref::from_schema_name("Detail").ref_location;
+        let uses_detail = operation
+            .responses
+            .responses
+            .values()
+            .filter_map(|response| match response {
+                RefOr::T(response) => Some(response.content.values()),
+                RefOr::Ref(_) => None,
+            })
+            .flatten()
+            .any(|content| {
+                matches!(content, RefOr::T(content)
+                    if matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location == detail))
+            });
+        if uses_detail { "Detail" } else { "ErrorBody" }
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let schema = error_schema(operation);
+            let takes_input = operation.request_body.is_some()
+                || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let anonymous = operation
+                .security
+                .as_ref()
+                .is_some_and(|requirements| requirements.iter().all(|r| r == &Default::default()));
+            let mut common = vec![("429", "Too many requests; `Retry-After` says when to retry")];
+            if !anonymous {
+                common.push(("401", "Missing, invalid or revoked credentials"));
+            }
+            if takes_input {
+                common.push(match schema {
+                    "Detail" => ("422", "Invalid parameters or body"),
+                    _ => ("400", "Invalid parameters or body"),
+                });
+            }
+            if operation.request_body.is_some() {
+                common.push(("413", "The body is over the size limit"));
+            }
+            for (status, description) in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name(schema)))
+                                    .build(),
+                            )
+                            .build()
+                            .into()
+                    });
+            }
+        }
+    }
 }
 
 /// The OpenAPI document of the REST surfaces (what `GET /openapi.json` serves).

@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use crate::helpers::{create_session, error_code, seed_references, spawn_app};
+use crate::helpers::{
+    create_session, error_code, seed_references, spawn_app, spawn_app_with, unreachable_provider,
+};
 
 #[tokio::test]
 async fn character_round_trip() {
@@ -118,7 +120,8 @@ async fn user_profile_round_trip() {
 
 #[tokio::test]
 async fn ai_model_round_trip() {
-    let app = spawn_app().await;
+    // Models may only name configured providers; this one is never called.
+    let app = spawn_app_with(|config| config.providers = vec![unreachable_provider("local")]).await;
     let created = app
         .data(
             r#"mutation { createAiModel(input: {label: "gpt-4", description: "big",
@@ -139,6 +142,19 @@ async fn ai_model_round_trip() {
         updated["updateAiModel"],
         json!({"label": "gpt-4", "modelName": "gpt-4o", "maxTokens": null, "provider": "local"})
     );
+    // A provider that is not configured is refused when the model is saved, naming the field.
+    for mutation in [
+        r#"mutation($id: Int!) { updateAiModel(id: $id, input: {provider: "lcoal"}) { id } }"#,
+        r#"mutation { createAiModel(input: {label: "typo", provider: "lcoal"}) { id } }"#,
+    ] {
+        let refused = app.graphql(mutation, json!({ "id": id })).await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+        let message = refused["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("`lcoal`") && message.contains("configured: local"),
+            "{message}"
+        );
+    }
     let fetched = app
         .data(
             "query($id: Int!) { aiModel(id: $id) { description } aiModels { totalCount } }",

@@ -80,6 +80,17 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A model provider named `name` that nothing answers at (port 9, discard): for tests that need a
+/// provider configured but never reached, or reached and failing to connect.
+pub fn unreachable_provider(name: &str) -> parley::llm::ProviderSettings {
+    parley::llm::ProviderSettings {
+        name: name.into(),
+        base_url: "http://127.0.0.1:9/v1".into(),
+        api_key: None,
+        timeout: std::time::Duration::from_secs(2),
+    }
+}
+
 /// A test app with some settings changed (multi-user mode, limits, ...).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let (database_url, database) = fresh_database().await;

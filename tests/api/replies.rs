@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message as WsMessage, client::IntoClientRequest};
 
 use crate::{
-    helpers::{TestApp, add_message, error_code, spawn_app_with},
+    helpers::{TestApp, add_message, error_code, spawn_app_with, unreachable_provider},
     model_server::{Behavior, ModelServer},
 };
 
@@ -516,15 +516,8 @@ async fn failures_give_their_status_and_save_nothing() {
             format!(r#"parley_model_requests_total{{outcome="{outcome}",provider="default"}} 3"#);
         assert!(metrics.contains(&series), "{series} in {metrics}");
     }
-    let unreachable = spawn_app_with(|config| {
-        config.providers = vec![ProviderSettings {
-            name: "default".into(),
-            base_url: "http://127.0.0.1:9/v1".into(),
-            api_key: None,
-            timeout: Duration::from_secs(2),
-        }]
-    })
-    .await;
+    let unreachable =
+        spawn_app_with(|config| config.providers = vec![unreachable_provider("default")]).await;
     let chat = chat_with_everything(&unreachable).await;
     let body = unreachable
         .graphql(SEND, json!({"id": chat.id, "c": "Hello?"}))

@@ -630,6 +630,22 @@ async fn bad_input_is_a_400_naming_the_field() {
         ),
         ("GET", "/api/v1/chat-sessions?page=0", None, "page"),
         ("GET", "/api/v1/chat-sessions?page=abc", None, "page"),
+        // Found by schemathesis: (page - 1) * per_page overflowed (a panic in debug builds).
+        (
+            "GET",
+            "/api/v1/chat-sessions/1/messages?page=184467440737095518",
+            None,
+            "page",
+        ),
+        ("GET", "/api/v1/characters?page=10000001", None, "page"),
+        // Found by schemathesis: serde reads a struct from an array, so `[]` was an empty update.
+        ("PUT", "/api/v1/characters/1", Some("[]"), "body"),
+        (
+            "POST",
+            "/api/v1/ai-models",
+            Some(r#"{"label": "typo", "provider": "nowhere"}"#),
+            "provider",
+        ),
         (
             "GET",
             "/api/v1/chat-sessions?character_id=x",

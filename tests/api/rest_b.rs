@@ -255,6 +255,34 @@ async fn titles_default_seeding_and_list_order() {
             json!(["query", "per_page"]),
         ),
         (
+            "GET",
+            "/api/v1/chats/?page=9223372036854775807",
+            None,
+            json!(["query", "page"]),
+        ),
+        (
+            "GET",
+            "/api/v1/chats/?offset=1000000001",
+            None,
+            json!(["query", "offset"]),
+        ),
+        // `offset + limit` overflowed before offsets were bounded.
+        (
+            "GET",
+            &format!(
+                "/api/v1/chats/{}/messages?offset=9223372036854775807",
+                first["id"].as_str().unwrap()
+            ),
+            None,
+            json!(["query", "offset"]),
+        ),
+        (
+            "PUT",
+            &format!("/api/v1/chats/{}", first["id"].as_str().unwrap()),
+            Some("[]"),
+            json!(["body", "body"]),
+        ),
+        (
             "PUT",
             &format!("/api/v1/chats/{}", first["id"].as_str().unwrap()),
             Some(r#"{"rating": 9}"#),

@@ -8,6 +8,7 @@ use crate::{
     domain,
     error::{AppError, AppResult},
     graphql::{request_scope, types::AiModel},
+    llm::Providers,
 };
 
 #[derive(InputObject)]
@@ -65,8 +66,10 @@ impl AiModelMutation {
         input: CreateAiModelInput,
     ) -> Result<AiModel> {
         let scope = request_scope(ctx)?;
+        let providers = ctx.data::<Providers>()?;
         let created: AppResult<_> = async {
             check_parameters(input.temperature, input.max_tokens)?;
+            providers.check_named(input.provider.as_deref())?;
             ai_model::Entity::ensure_label_free(scope.db, scope.principal, &input.label, None)
                 .await?;
             let now = domain::now();
@@ -96,6 +99,7 @@ impl AiModelMutation {
         input: UpdateAiModelInput,
     ) -> Result<AiModel> {
         let scope = request_scope(ctx)?;
+        let providers = ctx.data::<Providers>()?;
         let updated: AppResult<_> = async {
             let row = ai_model::Entity::find_owned(scope.db, scope.principal, id).await?;
             if let Some(label) = &input.label {
@@ -106,6 +110,7 @@ impl AiModelMutation {
                 input.temperature.value().copied(),
                 input.max_tokens.value().copied(),
             )?;
+            providers.check_named(input.provider.value().map(String::as_str))?;
             let mut row = row.into_active_model();
             row.label = set_if(input.label);
             row.description = set_nullable(input.description);

@@ -158,7 +158,7 @@ struct PngData {
     operation_id = "export_character_card", summary = "Export a character card",
     description = "The character as a `chara_card_v2` or `chara_card_v3` JSON card, or as a PNG \
                    carrying both (`chara` and `ccv3` chunks) in the image it was imported with.",
-    params(("character_id" = i32, Path, description = "ID of the character"), ExportParams),
+    params(("character_id" = i32, Path, minimum = 1, description = "ID of the character"), ExportParams),
     responses(
         (status = 200, description = "The card", content(
             (CardJson = "application/json"),

@@ -214,7 +214,7 @@ async fn list_chat_sessions(
 /// One chat session with its character, user profile, AI model and system prompt.
 #[utoipa::path(
     get, path = "/api/v1/chat-sessions/{chat_session_id}", tag = "chat-sessions",
-    params(("chat_session_id" = i32, Path, description = "ID of the chat session")),
+    params(("chat_session_id" = i32, Path, minimum = 1, description = "ID of the chat session")),
     responses(
         (status = 200, body = ChatSessionDetail),
         (status = 400, body = ErrorBody),
@@ -251,7 +251,7 @@ async fn create_chat_session(
 /// Update a chat session (partial).
 #[utoipa::path(
     put, path = "/api/v1/chat-sessions/{chat_session_id}", tag = "chat-sessions",
-    params(("chat_session_id" = i32, Path, description = "ID of the chat session")),
+    params(("chat_session_id" = i32, Path, minimum = 1, description = "ID of the chat session")),
     request_body = UpdateChatSession,
     responses(
         (status = 200, body = ChatSessionFields),
@@ -272,7 +272,7 @@ async fn update_chat_session(
 /// Delete a chat session and all of its messages.
 #[utoipa::path(
     delete, path = "/api/v1/chat-sessions/{chat_session_id}", tag = "chat-sessions",
-    params(("chat_session_id" = i32, Path, description = "ID of the chat session")),
+    params(("chat_session_id" = i32, Path, minimum = 1, description = "ID of the chat session")),
     responses(
         (status = 200, body = Deleted),
         (status = 404, body = ErrorBody),

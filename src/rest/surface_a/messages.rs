@@ -117,7 +117,7 @@ pub struct VersionParams {
 /// The messages of a chat session, oldest first.
 #[utoipa::path(
     get, path = "/api/v1/chat-sessions/{chat_session_id}/messages", tag = "messages",
-    params(("chat_session_id" = i32, Path, description = "ID of the chat session"), PageParams),
+    params(("chat_session_id" = i32, Path, minimum = 1, description = "ID of the chat session"), PageParams),
     responses(
         (status = 200, description = "per_page defaults to 50", body = Page<SessionMessage>),
         (status = 400, body = ErrorBody),
@@ -142,7 +142,7 @@ async fn list_session_messages(
 /// fails, and then nothing is saved).
 #[utoipa::path(
     post, path = "/api/v1/chat-sessions/{chat_session_id}/messages", tag = "messages",
-    params(("chat_session_id" = i32, Path, description = "ID of the chat session")),
+    params(("chat_session_id" = i32, Path, minimum = 1, description = "ID of the chat session")),
     request_body = CreateMessage,
     responses(
         (status = 201, body = PostedMessage),
@@ -196,7 +196,7 @@ async fn create_session_message(
 /// One message.
 #[utoipa::path(
     get, path = "/api/v1/messages/{message_id}", tag = "messages",
-    params(("message_id" = i32, Path, description = "ID of the message")),
+    params(("message_id" = i32, Path, minimum = 1, description = "ID of the message")),
     responses((status = 200, body = Message), (status = 404, body = ErrorBody))
 )]
 async fn get_message(
@@ -214,7 +214,7 @@ async fn get_message(
 /// Edit a message (partial).
 #[utoipa::path(
     put, path = "/api/v1/messages/{message_id}", tag = "messages",
-    params(("message_id" = i32, Path, description = "ID of the message"), VersionParams),
+    params(("message_id" = i32, Path, minimum = 1, description = "ID of the message"), VersionParams),
     request_body = UpdateMessage,
     responses(
         (status = 200, body = Message),
@@ -255,7 +255,7 @@ async fn update_message(
 /// Delete a message (soft: it is hidden everywhere).
 #[utoipa::path(
     delete, path = "/api/v1/messages/{message_id}", tag = "messages",
-    params(("message_id" = i32, Path, description = "ID of the message"), VersionParams),
+    params(("message_id" = i32, Path, minimum = 1, description = "ID of the message"), VersionParams),
     responses(
         (status = 200, body = Deleted),
         (status = 404, body = ErrorBody),

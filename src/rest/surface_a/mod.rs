@@ -157,8 +157,10 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page number, from 1 (default 1).
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
     /// Items per page (default 20, at most 100; messages default to 50).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -338,7 +340,7 @@ macro_rules! sibling_resource {
         #[utoipa::path(
             get, path = $item, tag = $tag,
             operation_id = $get_id, summary = concat!("Get ", $noun),
-            params(($id = i32, Path, description = concat!("ID of the ", $noun))),
+            params(($id = i32, Path, minimum = 1, description = concat!("ID of the ", $noun))),
             responses(
                 (status = 200, body = $object),
                 (status = 400, body = super::ErrorBody),
@@ -375,7 +377,7 @@ macro_rules! sibling_resource {
             put, path = $item, tag = $tag,
             operation_id = $update_id, summary = concat!("Update ", $noun, " (partial)"),
             description = "Fields left out stay as they are; `null` clears a nullable field.",
-            params(($id = i32, Path, description = concat!("ID of the ", $noun))),
+            params(($id = i32, Path, minimum = 1, description = concat!("ID of the ", $noun))),
             request_body = $update,
             responses(
                 (status = 200, body = $object),
@@ -396,7 +398,7 @@ macro_rules! sibling_resource {
         #[utoipa::path(
             delete, path = $item, tag = $tag,
             operation_id = $delete_id, summary = concat!("Delete ", $noun),
-            params(($id = i32, Path, description = concat!("ID of the ", $noun)), $delete_params),
+            params(($id = i32, Path, minimum = 1, description = concat!("ID of the ", $noun)), $delete_params),
             responses(
                 (status = 200, body = super::Deleted),
                 (status = 400, body = super::ErrorBody),

@@ -63,6 +63,7 @@ async fn register(
     responses(
         (status = 200, body = Token),
         (status = 401, description = "Incorrect username or password", body = Detail),
+        (status = 409, description = "Not in multi-user mode", body = Detail),
         (status = 422, body = Detail),
     )
 )]

@@ -104,12 +104,16 @@ pub struct DeleteChatParams {
 #[into_params(parameter_in = Query)]
 pub struct ListChatsParams {
     /// Page number, from 1 (default 1).
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
     /// Items per page (default 20, at most 100).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
     /// Alternative to `per_page`.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// Alternative to `page`: rows to skip.
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<i64>,
     pub character_id: Option<i32>,
 }
@@ -192,10 +196,7 @@ async fn list_chats(
     let per_page = params.limit.or(params.per_page);
     let (page, per_page) = input::page(params.page, per_page, 20, MAX_PER_PAGE)?;
     let offset = match params.offset {
-        Some(offset) if offset < 0 => {
-            return Err(InputError::new("offset", "offset must not be negative").into());
-        }
-        Some(offset) => offset,
+        Some(_) => input::offset(params.offset)?,
         None => (page - 1) * per_page,
     };
     let variables = json!({

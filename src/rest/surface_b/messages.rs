@@ -47,8 +47,10 @@ pub struct NewChatMessage {
 #[into_params(parameter_in = Query)]
 pub struct MessagePageParams {
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Default 0.
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<i64>,
 }
 
@@ -66,6 +68,7 @@ pub struct SearchParams {
     /// Words to find (all of them, whole words, anywhere in a message).
     pub query: String,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -124,10 +127,7 @@ async fn list_chat_messages(
     if !(1..=200).contains(&limit) {
         return Err(InputError::new("limit", "limit must be between 1 and 200").into());
     }
-    let offset = params.offset.unwrap_or(0);
-    if offset < 0 {
-        return Err(InputError::new("offset", "offset must not be negative").into());
-    }
+    let offset = input::offset(params.offset)?;
     let first = limit.min(GRAPHQL_PAGE);
     let variables = json!({
         "uuid": uuid,

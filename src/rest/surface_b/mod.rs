@@ -33,9 +33,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// FastAPI's error body: a message, or for validation errors a list of field errors.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Detail {
-    /// A message, or a list of `{"loc": [...], "msg": "...", "type": "..."}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = DetailValue)]
     pub detail: Value,
+}
+
+/// What `detail` holds (the schema of [`Detail::detail`]).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum DetailValue {
+    /// What went wrong.
+    Message(String),
+    /// Validation errors, one per field.
+    Fields(Vec<FieldError>),
+}
+
+/// One validation error, as FastAPI reports it.
+#[derive(Serialize, ToSchema)]
+pub struct FieldError {
+    /// Where: `["body" | "query" | "path", field]`.
+    pub loc: Vec<String>,
+    pub msg: String,
+    /// `value_error`.
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 /// An error answered in surface B's shape.
