@@ -115,6 +115,11 @@ pub fn page(
     Ok((page, per_page))
 }
 
+/// The rows before `page` (both checked by [`page`], so this cannot overflow).
+pub fn offset_of(page: i64, per_page: i64) -> i64 {
+    (page - 1) * per_page
+}
+
 /// The highest list offset taken: GraphQL's `Int` still holds it with a page added.
 pub const MAX_OFFSET: i64 = 1_000_000_000;
 

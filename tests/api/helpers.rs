@@ -17,7 +17,7 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -49,7 +49,7 @@ impl Drop for TestDatabase {
 }
 
 /// A fresh database: its URL, and the guard that removes it.
-async fn fresh_database() -> (String, TestDatabase) {
+pub async fn fresh_database() -> (String, TestDatabase) {
     match std::env::var("PARLEY_TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!("parley_test_{}", uuid::Uuid::new_v4().simple());

@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod cards;
 mod concurrency;
+mod crash;
 mod crud;
 mod dataloader;
 mod fresh_start;

@@ -112,8 +112,10 @@ pub struct SystemPromptDetail {
 #[into_params(parameter_in = Query)]
 pub struct ChatSessionListParams {
     /// Page number, from 1 (default 1).
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
     /// Items per page (default 20, at most 100).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
     /// Only sessions with this user profile.
     pub user_profile_id: Option<i32>,

@@ -217,7 +217,7 @@ async fn list<T: DeserializeOwned>(
     let (page, per_page) =
         input::page(params.page, params.per_page, default_per_page, MAX_PER_PAGE)?;
     variables.insert("first".into(), json!(per_page));
-    variables.insert("offset".into(), json!((page - 1) * per_page));
+    variables.insert("offset".into(), json!(input::offset_of(page, per_page)));
     let data: ListData<T> = state
         .forward(headers, operation, Value::Object(variables))
         .await?;
@@ -423,6 +423,44 @@ macro_rules! sibling_resource {
     };
 }
 use sibling_resource;
+
+/// Reads `raw` as each of surface A's query strings and `body` as each of its JSON bodies, with
+/// the checks the handlers apply after parsing: for the fuzz targets ([`crate::rest::untrusted`]).
+pub(super) fn read_untrusted(raw: &str, body: &[u8]) {
+    use input::{json, query};
+    if let Ok(params) = query::<PageParams>(Some(raw))
+        && let Ok((page, per_page)) = input::page(params.page, params.per_page, 20, MAX_PER_PAGE)
+    {
+        input::offset_of(page, per_page);
+    }
+    if let Ok(params) = query::<chat_sessions::ChatSessionListParams>(Some(raw))
+        && let Ok((page, per_page)) = input::page(params.page, params.per_page, 20, MAX_PER_PAGE)
+    {
+        input::offset_of(page, per_page);
+    }
+    let _ = query::<characters::DeleteCharacterParams>(Some(raw));
+    let _ = query::<character_cards::ExportParams>(Some(raw));
+    let _ = query::<messages::VersionParams>(Some(raw));
+    let _ = query::<NoParams>(Some(raw));
+    let _ = input::id("id", raw);
+    fn as_input<B: DeserializeOwned + Serialize>(body: &[u8]) {
+        if let Ok(body) = input::json::<B>(body) {
+            input::graphql_input(body);
+        }
+    }
+    as_input::<chat_sessions::CreateChatSession>(body);
+    as_input::<chat_sessions::UpdateChatSession>(body);
+    as_input::<characters::CreateCharacter>(body);
+    as_input::<characters::UpdateCharacter>(body);
+    as_input::<ai_models::CreateAiModel>(body);
+    as_input::<ai_models::UpdateAiModel>(body);
+    as_input::<system_prompts::CreateSystemPrompt>(body);
+    as_input::<system_prompts::UpdateSystemPrompt>(body);
+    as_input::<user_profiles::CreateUserProfile>(body);
+    as_input::<user_profiles::UpdateUserProfile>(body);
+    let _ = json::<messages::CreateMessage>(body);
+    let _ = json::<messages::UpdateMessage>(body);
+}
 
 /// DELETE of a resource that takes no query parameters.
 #[derive(Deserialize, Serialize, IntoParams)]

@@ -197,7 +197,7 @@ async fn list_chats(
     let (page, per_page) = input::page(params.page, per_page, 20, MAX_PER_PAGE)?;
     let offset = match params.offset {
         Some(_) => input::offset(params.offset)?,
-        None => (page - 1) * per_page,
+        None => input::offset_of(page, per_page),
     };
     let variables = json!({
         "first": per_page,

@@ -1,4 +1,4 @@
-"""A stand-in OpenAI-compatible model server on 127.0.0.1 for the schemathesis run: every chat
+"""A stand-in OpenAI-compatible model server on 127.0.0.1 for the CI checks: every chat
 completion is the same short reply, streamed (server-sent events) when the request asks for it.
 Usage: model_server.py PORT_FILE  (writes the port it bound, then serves until killed)."""
 
