@@ -21,7 +21,7 @@ use async_graphql_axum::{
 };
 use axum::{
     Router,
-    extract::{State, WebSocketUpgrade},
+    extract::{RawQuery, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderName, HeaderValue, header},
     middleware,
     response::{IntoResponse, Response},
@@ -108,7 +108,7 @@ fn router(state: AppState, config: &Config) -> Router {
         .url("/openapi.json", openapi)
         .config(SwaggerConfig::from("/openapi.json").validator_url("none"));
     Router::new()
-        .route("/graphql", get(graphiql::page).post(graphql_handler))
+        .route("/graphql", get(graphql_get).post(graphql_handler))
         .merge(graphiql::router())
         .route("/graphql/ws", get(graphql_ws))
         .route("/metrics", get(metrics_handler))
@@ -272,10 +272,50 @@ async fn limit_error_body(response: Response) -> Response {
 
 /// `POST /graphql`: identify the caller, then execute with its Principal and fresh loaders.
 /// Without credentials only `register` and `login` can answer; anything else is 401.
+/// GET /graphql: GraphiQL for a browser (a client that accepts HTML; `?query=` opens that query),
+/// otherwise GraphQL over HTTP's GET, which runs queries only (a mutation is 405).
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if accept.contains("text/html") {
+        return graphiql::page().await;
+    }
+    // async-graphql reads the operation's name from `operation_name`; the GraphQL over HTTP
+    // specification (and every client) sends `operationName`.
+    let request = request.map(|mut request| {
+        if request.0.operation_name.is_none() {
+            request.0.operation_name =
+                url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                    .find(|(key, _)| key == "operationName")
+                    .map(|(_, name)| name.into_owned());
+        }
+        request
+    });
+    execute_over_http(state, headers, request, true).await
+}
+
 async fn graphql_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    execute_over_http(state, headers, request, false).await
+}
+
+/// One GraphQL request over HTTP (POST, or GET with `queries_only`), answered in the media type
+/// the client accepts.
+async fn execute_over_http(
+    state: AppState,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+    queries_only: bool,
 ) -> Response {
     let principal = match state.auth.identify(&headers).await {
         Ok(principal) => principal,
@@ -292,15 +332,13 @@ async fn graphql_handler(
         }
     };
     let request = graphql::request_data(request, &state.db, principal);
-    let response = state.graphql.execute(request).await;
-    let unauthenticated = principal.is_none()
-        && response.errors.iter().any(|error| {
-            error
-                .extensions
-                .as_ref()
-                .and_then(|ext| ext.get("code"))
-                .is_some_and(|code| *code == async_graphql::Value::from("UNAUTHENTICATED"))
-        });
+    let response = if queries_only {
+        state.graphql.execute_query_only(request).await
+    } else {
+        state.graphql.execute(request).await
+    };
+    let not_allowed = has_error_code(&response, "METHOD_NOT_ALLOWED");
+    let unauthenticated = principal.is_none() && has_error_code(&response, "UNAUTHENTICATED");
     // GraphQL over HTTP: a request error (unparsable, invalid, bad variables: no data, no path)
     // is a 400 for clients that accept application/graphql-response+json; application/json
     // clients get 200, as the specification keeps for them.
@@ -308,9 +346,24 @@ async fn graphql_handler(
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let mut response = GraphQLResponse::from(response).into_response();
+    // A request error happens before execution: the GraphQL specification has no `data` entry
+    // in that answer (async-graphql would write `"data": null`).
+    let mut response = if request_error {
+        let mut body = serde_json::json!({ "errors": response.errors });
+        if !response.extensions.is_empty() {
+            body["extensions"] = serde_json::json!(response.extensions);
+        }
+        axum::Json(body).into_response()
+    } else {
+        GraphQLResponse::from(response).into_response()
+    };
     if unauthenticated {
         *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+    } else if not_allowed {
+        *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     } else if request_error && graphql_response_json {
         *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
     }
@@ -323,6 +376,16 @@ async fn graphql_handler(
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+fn has_error_code(response: &async_graphql::Response, code: &str) -> bool {
+    response.errors.iter().any(|error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .is_some_and(|value| *value == async_graphql::Value::from(code))
+    })
 }
 
 /// Whether the client asked for `application/graphql-response+json` before (or instead of)

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_graphql::{
     Context, ErrorExtensions, Request, Response, SDLExportOptions, Schema, ServerError,
-    parser::types::{DocumentOperations, ExecutableDocument},
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
 };
 use futures::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
@@ -58,8 +58,33 @@ impl Engine {
         }
     }
 
-    pub async fn execute(&self, mut request: Request) -> Response {
-        let mut response = match self.prepare(&mut request) {
+    pub async fn execute(&self, request: Request) -> Response {
+        self.run(request, false).await
+    }
+
+    /// Executes a request that came as a GET: GraphQL over HTTP allows only queries there (a GET
+    /// must not change anything), so a mutation or subscription is refused before it runs, with
+    /// the code `METHOD_NOT_ALLOWED`.
+    pub async fn execute_query_only(&self, request: Request) -> Response {
+        self.run(request, true).await
+    }
+
+    async fn run(&self, mut request: Request, queries_only: bool) -> Response {
+        let prepared = self.prepare(&mut request).and_then(|operation| {
+            if queries_only && !runs_a_query(&mut request)? {
+                let mut error = ServerError::new(
+                    "only queries may be sent with GET; send mutations and subscriptions with POST",
+                    None,
+                );
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", "METHOD_NOT_ALLOWED");
+                return Err(error);
+            }
+            Ok(operation)
+        });
+        let mut response = match prepared {
             Ok(operation) => {
                 let response = self.schema.execute(request).await;
                 self.metrics
@@ -125,6 +150,21 @@ impl Engine {
         self.persisted.insert(hash, document.clone());
         Ok(document)
     }
+}
+
+/// Whether the operation the request selects is a query (an unknown or ambiguous selection is
+/// left to execution, which reports it).
+fn runs_a_query(request: &mut Request) -> Result<bool, ServerError> {
+    let name = request.operation_name.clone();
+    let operation = match (&request.parsed_query()?.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        _ => None,
+    };
+    Ok(operation.is_none_or(|operation| operation.node.ty == OperationType::Query))
 }
 
 /// The WebSocket transport executes through the same [`Engine`].

@@ -236,8 +236,86 @@ async fn graphql_answers_in_the_media_type_asked_for() {
         (200, "application/graphql-response+json".into())
     );
     assert_eq!(post(None, "{").await, (200, "application/json".into()));
+    // Errors before execution: no `data` entry at all (the GraphQL specification's rule).
+    for query in ["{", "{ noSuchField }"] {
+        let body: serde_json::Value = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("X-API-KEY", &app.api_key)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            body.get("data").is_none() && body["errors"][0]["message"].is_string(),
+            "{body}"
+        );
+    }
     assert_eq!(
         post(Some("application/json"), "{ noSuchField }").await,
         (200, "application/json".into())
     );
+}
+
+/// GraphQL over HTTP's GET: queries run (a browser gets GraphiQL instead), a mutation is refused
+/// with 405 before anything is written, and a GET without a query is a request error.
+#[tokio::test]
+async fn get_runs_queries_and_refuses_mutations() {
+    let app = crate::helpers::spawn_app().await;
+    let get = |query: &[(&str, &str)], accept: &'static str| {
+        let url = url::Url::parse_with_params(&format!("{}/graphql", app.address), query).unwrap();
+        app.client
+            .get(url)
+            .header("X-API-KEY", &app.api_key)
+            .header("accept", accept)
+            .send()
+    };
+    let response = get(
+        &[
+            (
+                "query",
+                "query($f: Int) { characters(first: $f) { totalCount } }",
+            ),
+            ("variables", r#"{"f": 5}"#),
+        ],
+        "application/graphql-response+json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, json!({"data": {"characters": {"totalCount": 0}}}));
+
+    let before = app.statements_executed().await;
+    let mutation = r#"mutation { createCharacter(input: {label: "x", name: "X"}) { id } }"#;
+    let response = get(&[("query", mutation)], "application/json")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET, POST");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "METHOD_NOT_ALLOWED", "{body}");
+    // Two operations, the mutation selected by name: refused too.
+    let named = "query Q { characters { totalCount } } mutation M { deleteCharacter(id: 1) }";
+    let response = get(
+        &[("query", named), ("operationName", "M")],
+        "application/json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(app.statements_executed().await, before, "nothing ran");
+    let listed = app.data("{ characters { totalCount } }", json!({})).await;
+    assert_eq!(listed["characters"]["totalCount"], 0);
+
+    let response = get(&[], "application/graphql-response+json").await.unwrap();
+    assert_eq!(response.status(), 400);
+    let page = get(&[("query", "{ characters { totalCount } }")], "text/html")
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("graphiql"));
 }

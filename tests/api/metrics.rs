@@ -43,6 +43,7 @@ async fn graphiql_is_served_on_get() {
     let response = app
         .client
         .get(format!("{}/graphql", app.address))
+        .header("accept", "text/html,application/xhtml+xml")
         .send()
         .await
         .unwrap();

@@ -195,6 +195,7 @@ async fn graphiql_loads_everything_from_this_server() {
     let response = app
         .client
         .get(format!("{}/graphql", app.address))
+        .header("accept", "text/html,application/xhtml+xml")
         .send()
         .await
         .unwrap();
