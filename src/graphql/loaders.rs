@@ -2,25 +2,26 @@
 //! is owner-scoped and no cache is shared between owners; a list of N sessions with all their
 //! relations costs a constant number of statements.
 
-use std::{collections::HashMap, marker::PhantomData};
+use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Query},
 };
 
 use super::pagination::{PageArgs, Window};
 use crate::{
     auth::{Owned, Principal},
+    db::rows::{self, FromRow},
     error::AppError,
 };
 
 /// Loader errors are shared between every key of a batch (hence `AppError: Clone`).
 pub type LoadError = AppError;
 
-/// Rows of one owned table by id.
+/// Rows of one owned table by id, shared (`Arc`) by every field that asks for the same row.
 pub struct ByIdLoader<E> {
     db: DatabaseConnection,
     principal: Principal,
@@ -30,18 +31,20 @@ pub struct ByIdLoader<E> {
 impl<E> Loader<i32> for ByIdLoader<E>
 where
     E: Owned,
-    E::Model: Clone + Send + Sync + 'static,
+    E::Model: FromRow + Send + Sync + 'static,
 {
-    type Value = E::Model;
+    type Value = Arc<E::Model>;
     type Error = LoadError;
 
-    async fn load(&self, ids: &[i32]) -> Result<HashMap<i32, E::Model>, LoadError> {
-        let rows = E::scoped(self.principal)
-            .filter(E::id_column().is_in(ids.iter().copied()))
-            .all(&self.db)
+    async fn load(&self, ids: &[i32]) -> Result<HashMap<i32, Arc<E::Model>>, LoadError> {
+        let query = E::scoped(self.principal).filter(E::id_column().is_in(ids.iter().copied()));
+        let rows = rows::fetch_all(&self.db, query)
             .await
             .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(|row| (E::id_of(&row), row)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (E::id_of(&row), Arc::new(row)))
+            .collect())
     }
 }
 
@@ -161,10 +164,7 @@ impl MessagePageLoader {
             .order_by(Alias::new("row_rank"), sea_orm::Order::Asc)
             .to_owned();
         let statement = self.db.get_database_backend().build(&page);
-        message::Entity::find()
-            .from_raw_sql(statement)
-            .all(&self.db)
-            .await
+        rows::decode_all(self.db.query_all_raw(statement).await?)
     }
 }
 
@@ -188,7 +188,7 @@ impl Loaders {
         ) -> DataLoader<ByIdLoader<E>, HashMapCache>
         where
             E: Owned,
-            E::Model: Clone + Send + Sync + 'static,
+            E::Model: FromRow + Send + Sync + 'static,
         {
             DataLoader::with_cache(
                 ByIdLoader {

@@ -23,6 +23,7 @@ use sea_orm::{
 
 use crate::{
     auth::Owned,
+    db::rows::{self, FromRow},
     error::{AppError, AppResult},
 };
 
@@ -278,7 +279,7 @@ pub async fn paginate<E, N>(
 ) -> AppResult<PageConnection<N>>
 where
     E: Owned,
-    E::Model: Send + Sync,
+    E::Model: FromRow + Send + Sync,
     N: From<E::Model> + OutputType,
 {
     let window = args.window()?;
@@ -289,12 +290,11 @@ where
     if let Some(before) = &window.before {
         query = query.filter(sort.past(before, false)?);
     }
-    let rows = sort
+    let page = sort
         .order(query, window.from_end)
         .offset(window.offset)
-        .limit(window.limit + 1)
-        .all(db)
-        .await?;
+        .limit(window.limit + 1);
+    let rows = rows::fetch_all(db, page).await?;
     let total = TotalCount::of(db.clone(), base);
     Ok(assemble(rows, &window, |row| sort.cursor(row), total))
 }

@@ -19,4 +19,5 @@ mod pagination;
 mod replies;
 mod rest_a;
 mod rest_b;
+mod rows;
 mod schema;

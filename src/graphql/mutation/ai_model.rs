@@ -89,7 +89,7 @@ impl AiModelMutation {
             .await?)
         }
         .await;
-        created.map(AiModel).map_err(|e| e.extend())
+        created.map(AiModel::from).map_err(|e| e.extend())
     }
 
     async fn update_ai_model(
@@ -122,7 +122,7 @@ impl AiModelMutation {
             Ok(row.update(scope.db).await?)
         }
         .await;
-        updated.map(AiModel).map_err(|e| e.extend())
+        updated.map(AiModel::from).map_err(|e| e.extend())
     }
 
     /// Deletes the model; sessions that used it keep going without one.

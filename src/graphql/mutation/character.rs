@@ -102,7 +102,7 @@ impl CharacterMutation {
             .await?)
         }
         .await;
-        created.map(Character).map_err(|e| e.extend())
+        created.map(Character::from).map_err(|e| e.extend())
     }
 
     async fn update_character(
@@ -142,7 +142,7 @@ impl CharacterMutation {
             Ok(row.update(scope.db).await?)
         }
         .await;
-        updated.map(Character).map_err(|e| e.extend())
+        updated.map(Character::from).map_err(|e| e.extend())
     }
 
     /// Imports a character card as a new character: V1, V2 (`chara_card_v2`) or V3
@@ -168,7 +168,7 @@ impl CharacterMutation {
             domain::card::import(scope.db, scope.principal, &bytes, label).await
         }
         .await;
-        imported.map(Character).map_err(|e| e.extend())
+        imported.map(Character::from).map_err(|e| e.extend())
     }
 
     /// Deletes a character. One that chat sessions use is refused (CONFLICT) unless `cascade` is

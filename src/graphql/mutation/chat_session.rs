@@ -206,7 +206,7 @@ impl ChatSessionMutation {
             Ok(session)
         }
         .await;
-        created.map(ChatSession).map_err(|e| e.extend())
+        created.map(ChatSession::from).map_err(|e| e.extend())
     }
 
     /// Updates the session that `id` or `uuid` names. With `expectedVersion`, only if the session
@@ -268,7 +268,7 @@ impl ChatSessionMutation {
             .await
         }
         .await;
-        updated.map(ChatSession).map_err(|e| e.extend())
+        updated.map(ChatSession::from).map_err(|e| e.extend())
     }
 
     /// Deletes the session that `id` or `uuid` names, with its messages. By default for good (a
@@ -374,6 +374,6 @@ impl ChatSessionMutation {
             Ok(restored)
         }
         .await;
-        restored.map(ChatSession).map_err(|e| e.extend())
+        restored.map(ChatSession::from).map_err(|e| e.extend())
     }
 }

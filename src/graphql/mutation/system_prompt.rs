@@ -51,7 +51,7 @@ impl SystemPromptMutation {
             .await?)
         }
         .await;
-        created.map(SystemPrompt).map_err(|e| e.extend())
+        created.map(SystemPrompt::from).map_err(|e| e.extend())
     }
 
     async fn update_system_prompt(
@@ -82,7 +82,7 @@ impl SystemPromptMutation {
             Ok(row.update(scope.db).await?)
         }
         .await;
-        updated.map(SystemPrompt).map_err(|e| e.extend())
+        updated.map(SystemPrompt::from).map_err(|e| e.extend())
     }
 
     /// Deletes the prompt; sessions that used it keep going without one.

@@ -57,7 +57,7 @@ impl UserProfileMutation {
             .await?)
         }
         .await;
-        created.map(UserProfile).map_err(|e| e.extend())
+        created.map(UserProfile::from).map_err(|e| e.extend())
     }
 
     async fn update_user_profile(
@@ -85,7 +85,7 @@ impl UserProfileMutation {
             Ok(row.update(scope.db).await?)
         }
         .await;
-        updated.map(UserProfile).map_err(|e| e.extend())
+        updated.map(UserProfile::from).map_err(|e| e.extend())
     }
 
     /// Deletes the profile; sessions that used it keep going without one.

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     auth::Owned,
+    db::rows::FromRow,
     domain::search::search_messages,
     error::{AppError, AppResult},
 };
@@ -47,7 +48,7 @@ where
 async fn all<E, N>(ctx: &Context<'_>, args: PageArgs) -> Result<PageConnection<N>>
 where
     E: Owned,
-    E::Model: Send + Sync,
+    E::Model: FromRow + Send + Sync,
     N: From<E::Model> + async_graphql::OutputType,
 {
     let scope = request_scope(ctx)?;
@@ -217,7 +218,7 @@ impl ChatSessionQuery {
         let scope = request_scope(ctx)?;
         find_session(scope.db, scope.principal, id, uuid, false)
             .await
-            .map(|row| Some(ChatSession(row)))
+            .map(|row| Some(ChatSession::from(row)))
             .map_err(|e| e.extend())
     }
 
@@ -265,7 +266,7 @@ impl ChatSessionQuery {
         let page: PageConnection<ChatSession> = paginate(scope.db, query, sort, &args)
             .await
             .map_err(|e| e.extend())?;
-        let rows: Vec<_> = page.edges.iter().map(|edge| &edge.node.0).collect();
+        let rows: Vec<_> = page.edges.iter().map(|edge| &*edge.node.0).collect();
         ChatSession::prefetch(ctx, &rows).await?;
         Ok(page)
     }

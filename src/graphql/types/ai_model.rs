@@ -3,8 +3,8 @@ use async_graphql::Object;
 use entity::ai_model;
 
 /// A model on a provider, with its default parameters. Credentials are configuration, never data.
-pub struct AiModel(pub ai_model::Model);
-super::wraps!(AiModel, ai_model::Model);
+pub struct AiModel(pub std::sync::Arc<ai_model::Model>);
+super::wraps!(AiModel, ai_model::Model, shared);
 
 #[Object]
 impl AiModel {

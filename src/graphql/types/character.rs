@@ -2,6 +2,7 @@ use super::DateTime;
 use async_graphql::{Context, Enum, ErrorExtensions, Json, Object, Result};
 use base64::Engine;
 use entity::character;
+use futures::FutureExt;
 
 use crate::{domain::card, graphql::request_scope};
 
@@ -15,8 +16,8 @@ pub enum CardFormat {
 }
 
 /// An AI character, with the fields of the community character-card format (V2/V3).
-pub struct Character(pub character::Model);
-super::wraps!(Character, character::Model);
+pub struct Character(pub std::sync::Arc<character::Model>);
+super::wraps!(Character, character::Model, shared);
 
 /// A JSON array of strings as stored; anything else reads as empty.
 fn strings(value: &serde_json::Value) -> Vec<String> {
@@ -94,6 +95,7 @@ impl Character {
     async fn card(&self, ctx: &Context<'_>, format: CardFormat) -> Result<Json<serde_json::Value>> {
         let scope = request_scope(ctx)?;
         let stored = card::stored(scope.db, scope.principal, self.0.id)
+            .boxed()
             .await
             .map_err(|e| e.extend())?;
         let spec = match format {
@@ -110,6 +112,7 @@ impl Character {
             let stored = card::stored(scope.db, scope.principal, self.0.id).await?;
             card::to_png(&self.0, stored.as_ref())
         }
+        .boxed()
         .await;
         let png = png.map_err(|e| e.extend())?;
         Ok(base64::engine::general_purpose::STANDARD.encode(png))

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use super::DateTime;
 use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result, SimpleObject};
 use entity::chat_session;
+use futures::FutureExt;
 use uuid::Uuid;
 
 use super::{AiModel, Character, Message, SystemPrompt, UserProfile};
@@ -20,8 +21,8 @@ use crate::{
 };
 
 /// A conversation between one of the user's profiles and a character.
-pub struct ChatSession(pub chat_session::Model);
-super::wraps!(ChatSession, chat_session::Model);
+pub struct ChatSession(pub std::sync::Arc<chat_session::Model>);
+super::wraps!(ChatSession, chat_session::Model, shared);
 
 /// What a model is sent for this session (see `ChatSession.context`).
 #[derive(SimpleObject)]
@@ -205,12 +206,15 @@ impl ChatSession {
         self.0.version
     }
 
+    // The fields below that wait for something await a boxed future: async-graphql boxes every
+    // field's resolution with room for the largest field of the type, so one large inline
+    // future (a loader call, the context assembly) would make every `id` of a list as large,
+    // in memory and in the copies of it (bench/RESULTS.md).
+
     async fn character(&self, ctx: &Context<'_>) -> Result<Character> {
         let id = self.0.character_id;
-        request_scope(ctx)?
-            .loaders
-            .character
-            .load_one(id)
+        let found = request_scope(ctx)?.loaders.character.load_one(id).boxed();
+        found
             .await
             .map_err(|e| e.extend())?
             .map(Character)
@@ -222,7 +226,7 @@ impl ChatSession {
             return Ok(None);
         };
         let loaders = &request_scope(ctx)?.loaders;
-        let found = loaders.user_profile.load_one(id).await;
+        let found = loaders.user_profile.load_one(id).boxed().await;
         Ok(found.map_err(|e| e.extend())?.map(UserProfile))
     }
 
@@ -231,7 +235,7 @@ impl ChatSession {
             return Ok(None);
         };
         let loaders = &request_scope(ctx)?.loaders;
-        let found = loaders.ai_model.load_one(id).await;
+        let found = loaders.ai_model.load_one(id).boxed().await;
         Ok(found.map_err(|e| e.extend())?.map(AiModel))
     }
 
@@ -240,7 +244,7 @@ impl ChatSession {
             return Ok(None);
         };
         let loaders = &request_scope(ctx)?.loaders;
-        let found = loaders.system_prompt.load_one(id).await;
+        let found = loaders.system_prompt.load_one(id).boxed().await;
         Ok(found.map_err(|e| e.extend())?.map(SystemPrompt))
     }
 
@@ -248,6 +252,7 @@ impl ChatSession {
     async fn message_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let loaders = &request_scope(ctx)?.loaders;
         message_count(loaders, self.0.id)
+            .boxed()
             .await
             .map_err(|e| e.extend())
     }
@@ -258,6 +263,7 @@ impl ChatSession {
     async fn context(&self, ctx: &Context<'_>) -> Result<PromptContext> {
         let scope = request_scope(ctx)?;
         let context = prompt_context(scope.db, scope.principal, &self.0)
+            .boxed()
             .await
             .map_err(|e| e.extend())?;
         Ok(PromptContext {
@@ -283,6 +289,7 @@ impl ChatSession {
     ) -> Result<ChatExport> {
         let scope = request_scope(ctx)?;
         let transcript = transcript(scope.db, scope.principal, &self.0)
+            .boxed()
             .await
             .map_err(|e| e.extend())?;
         let options = ExportOptions {
@@ -319,6 +326,7 @@ impl ChatSession {
         let page = loaders
             .message_page
             .load_one((session_id, args))
+            .boxed()
             .await
             .map_err(|e| e.extend())?
             .ok_or_else(|| AppError::not_found("ChatSession", session_id).extend())?;

@@ -1,6 +1,7 @@
 use super::DateTime;
 use async_graphql::{Context, Enum, ErrorExtensions, Object, Result};
 use entity::message;
+use futures::FutureExt;
 use uuid::Uuid;
 
 use crate::{error::AppError, graphql::request_scope};
@@ -56,6 +57,7 @@ impl Message {
             .loaders
             .chat_session
             .load_one(id)
+            .boxed()
             .await
             .map_err(|e| e.extend())?
             .map(|session| session.uuid)

@@ -20,11 +20,25 @@ pub use scalars::DateTime;
 pub use system_prompt::SystemPrompt;
 pub use user_profile::UserProfile;
 
-/// `From<Model>` for a newtype wrapper, so pagination can build nodes generically.
+/// `From<Model>` for a newtype wrapper, so pagination can build nodes generically. `shared`
+/// wrappers hold an `Arc` of the model: the DataLoaders' caches hand out `Arc`s, so a relation
+/// that a hundred rows of a list share is not copied a hundred times.
 macro_rules! wraps {
     ($type:ident, $model:path) => {
         impl From<$model> for $type {
             fn from(model: $model) -> Self {
+                $type(model)
+            }
+        }
+    };
+    ($type:ident, $model:path, shared) => {
+        impl From<$model> for $type {
+            fn from(model: $model) -> Self {
+                $type(std::sync::Arc::new(model))
+            }
+        }
+        impl From<std::sync::Arc<$model>> for $type {
+            fn from(model: std::sync::Arc<$model>) -> Self {
                 $type(model)
             }
         }

@@ -2,8 +2,8 @@ use super::DateTime;
 use async_graphql::Object;
 use entity::system_prompt;
 
-pub struct SystemPrompt(pub system_prompt::Model);
-super::wraps!(SystemPrompt, system_prompt::Model);
+pub struct SystemPrompt(pub std::sync::Arc<system_prompt::Model>);
+super::wraps!(SystemPrompt, system_prompt::Model, shared);
 
 #[Object]
 impl SystemPrompt {

@@ -3,8 +3,8 @@ use async_graphql::Object;
 use entity::user_profile;
 
 /// A persona the user speaks through.
-pub struct UserProfile(pub user_profile::Model);
-super::wraps!(UserProfile, user_profile::Model);
+pub struct UserProfile(pub std::sync::Arc<user_profile::Model>);
+super::wraps!(UserProfile, user_profile::Model, shared);
 
 #[Object]
 impl UserProfile {

@@ -1,5 +1,7 @@
 //! Connecting to the database (SQLite by default, PostgreSQL by URL) and migrating it.
 
+pub mod rows;
+
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
