@@ -68,6 +68,17 @@ pub struct Limits {
     /// card PNGs are often larger than any JSON request.
     pub max_upload_bytes: usize,
     pub request_timeout_seconds: u64,
+    /// Queries executing at once (any transport, REST included); more wait their turn. Mutations
+    /// and subscriptions are not counted: a reply may wait seconds for a model.
+    pub max_concurrent_queries: usize,
+}
+
+/// Four queries per core: enough that the cores never wait for the database, few enough that a
+/// burst of clients queues instead of holding all their half-built answers in memory at once.
+/// Measured on 2 cores, 64 clients of the 100-session query: 421 req/s with 8, 423 without a
+/// limit; p99 172 ms against 185 ms; peak RSS 73 MiB against 84 MiB.
+fn default_concurrent_queries() -> usize {
+    4 * std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// A setting that could not be used; names the key so the operator knows what to fix.
@@ -98,6 +109,7 @@ pub const SETTINGS: &[&str] = &[
     "PARLEY_MAX_BODY_BYTES",
     "PARLEY_MAX_UPLOAD_BYTES",
     "PARLEY_REQUEST_TIMEOUT_SECONDS",
+    "PARLEY_MAX_CONCURRENT_QUERIES",
     "PARLEY_CORS_ORIGINS",
     "PARLEY_OPENAI_BASE_URL",
     "PARLEY_OPENAI_API_KEY",
@@ -146,6 +158,7 @@ impl Config {
                 max_body_bytes: 1024 * 1024,
                 max_upload_bytes: 8 * 1024 * 1024,
                 request_timeout_seconds: 30,
+                max_concurrent_queries: default_concurrent_queries(),
             },
             cors_origins: Vec::new(),
             providers: Vec::new(),
@@ -310,6 +323,10 @@ impl Config {
         limits.max_body_bytes = number("PARLEY_MAX_BODY_BYTES", 1024 * 1024)? as usize;
         limits.max_upload_bytes = number("PARLEY_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)? as usize;
         limits.request_timeout_seconds = number("PARLEY_REQUEST_TIMEOUT_SECONDS", 30)?;
+        limits.max_concurrent_queries = number(
+            "PARLEY_MAX_CONCURRENT_QUERIES",
+            default_concurrent_queries() as u64,
+        )? as usize;
         if let Some(origins) = lookup("PARLEY_CORS_ORIGINS") {
             config.cors_origins = origins
                 .split(',')

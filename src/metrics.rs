@@ -22,6 +22,8 @@ pub struct Metrics {
     pub http_request_seconds: HistogramVec,
     /// GraphQL operations by name and outcome (REST requests count here too, by their operation).
     pub graphql_operations: IntCounterVec,
+    /// Queries that waited for a turn (`PARLEY_MAX_CONCURRENT_QUERIES` were executing).
+    pub graphql_queries_queued: prometheus::IntCounter,
     /// Database pool connections, by state (idle, in_use); set when scraped.
     pub db_pool_connections: IntGaugeVec,
     /// Calls to model providers, by provider and outcome, and how long they took.
@@ -80,6 +82,11 @@ impl Metrics {
             &["operation", "outcome"],
         )
         .expect("valid metric");
+        let graphql_queries_queued = prometheus::IntCounter::new(
+            "parley_graphql_queries_queued_total",
+            "GraphQL queries that waited for a turn because PARLEY_MAX_CONCURRENT_QUERIES were executing",
+        )
+        .expect("valid metric");
         let db_pool_connections = IntGaugeVec::new(
             Opts::new(
                 "parley_db_pool_connections",
@@ -107,6 +114,7 @@ impl Metrics {
         .expect("valid metric");
         for collector in [
             Box::new(graphql_operations.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(graphql_queries_queued.clone()),
             Box::new(db_pool_connections.clone()),
             Box::new(model_requests.clone()),
             Box::new(model_request_seconds.clone()),
@@ -126,6 +134,7 @@ impl Metrics {
             http_requests,
             http_request_seconds,
             graphql_operations,
+            graphql_queries_queued,
             db_pool_connections,
             model_requests,
             model_request_seconds,

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_tables;
 mod m20261122_000002_message_search;
 mod m20261122_000003_character_card;
+mod m20261201_000004_live_session_index;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_tables::Migration),
             Box::new(m20261122_000002_message_search::Migration),
             Box::new(m20261122_000003_character_card::Migration),
+            Box::new(m20261201_000004_live_session_index::Migration),
         ]
     }
 }

@@ -47,14 +47,19 @@ pub struct Engine {
     /// Apollo APQ: documents registered under their SHA-256, per process. A replica that has not
     /// seen a hash answers PersistedQueryNotFound and the client sends the document again.
     persisted: moka::sync::Cache<String, ExecutableDocument>,
+    /// Permits for queries executing at once (`PARLEY_MAX_CONCURRENT_QUERIES`). Past the limit a
+    /// query waits (first come, first served) instead of interleaving with all the others: on a
+    /// saturated machine that finishes each sooner and bounds the memory of answers in progress.
+    queries: Arc<tokio::sync::Semaphore>,
 }
 
 impl Engine {
-    pub fn new(schema: ParleySchema, metrics: Metrics) -> Self {
+    pub fn new(schema: ParleySchema, metrics: Metrics, max_concurrent_queries: usize) -> Self {
         Engine {
             schema,
             metrics,
             persisted: moka::sync::Cache::new(1024),
+            queries: Arc::new(tokio::sync::Semaphore::new(max_concurrent_queries)),
         }
     }
 
@@ -71,7 +76,8 @@ impl Engine {
 
     async fn run(&self, mut request: Request, queries_only: bool) -> Response {
         let prepared = self.prepare(&mut request).and_then(|operation| {
-            if queries_only && !runs_a_query(&mut request)? {
+            let is_query = runs_a_query(&mut request)?;
+            if queries_only && !is_query {
                 let mut error = ServerError::new(
                     "only queries may be sent with GET; send mutations and subscriptions with POST",
                     None,
@@ -82,10 +88,21 @@ impl Engine {
                     .set("code", "METHOD_NOT_ALLOWED");
                 return Err(error);
             }
-            Ok(operation)
+            Ok((operation, is_query))
         });
         let mut response = match prepared {
-            Ok(operation) => {
+            Ok((operation, is_query)) => {
+                let _permit = match is_query {
+                    false => None,
+                    true => match self.queries.try_acquire() {
+                        Ok(permit) => Some(permit),
+                        Err(_) => {
+                            self.metrics.graphql_queries_queued.inc();
+                            // The semaphore is never closed, so this only waits.
+                            self.queries.acquire().await.ok()
+                        }
+                    },
+                };
                 let response = self.schema.execute(request).await;
                 self.metrics
                     .observe_operation(operation.as_deref(), response.errors.is_empty());
@@ -220,7 +237,7 @@ pub fn build_schema(data: SchemaData) -> Engine {
     .limit_depth(data.limits.graphql_max_depth)
     .limit_complexity(data.limits.graphql_max_complexity)
     .finish();
-    Engine::new(schema, data.metrics)
+    Engine::new(schema, data.metrics, data.limits.max_concurrent_queries)
 }
 
 /// The checked-in `schema.graphql`: the SDL of [`build_schema`], sorted so diffs stay readable.

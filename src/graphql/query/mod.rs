@@ -216,10 +216,11 @@ impl ChatSessionQuery {
         uuid: Option<Uuid>,
     ) -> Result<Option<ChatSession>> {
         let scope = request_scope(ctx)?;
-        find_session(scope.db, scope.principal, id, uuid, false)
+        let row = find_session(scope.db, scope.principal, id, uuid, false)
             .await
-            .map(|row| Some(ChatSession::from(row)))
-            .map_err(|e| e.extend())
+            .map_err(|e| e.extend())?;
+        ChatSession::prefetch(ctx, &[&row]).await?;
+        Ok(Some(ChatSession::from(row)))
     }
 
     #[allow(clippy::too_many_arguments)]

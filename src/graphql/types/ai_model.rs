@@ -6,7 +6,7 @@ use entity::ai_model;
 pub struct AiModel(pub std::sync::Arc<ai_model::Model>);
 super::wraps!(AiModel, ai_model::Model, shared);
 
-#[Object]
+#[Object(serial)]
 impl AiModel {
     async fn id(&self) -> i32 {
         self.0.id

@@ -32,7 +32,9 @@ fn strings(value: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[Object]
+// Serial: the fields need nothing from each other or from I/O (but the rare card exports), and
+// resolving them one after another spares async-graphql's per-field task set.
+#[Object(serial)]
 impl Character {
     async fn id(&self) -> i32 {
         self.0.id

@@ -86,7 +86,8 @@ pub struct ChatSessionOrder {
 }
 
 impl ChatSession {
-    /// Loads, in one batch each, the relations that the rows of a session list will ask for.
+    /// Loads, in one batch each, the relations that the rows of a session list (or one session)
+    /// will ask for.
     ///
     /// The DataLoaders would batch them anyway, but only the keys that arrive within one batch
     /// window: a long list resolves its rows in several polls (futures yield every 32), so on a
@@ -95,7 +96,12 @@ impl ChatSession {
     /// the rows then answer from the request's loader cache.
     pub async fn prefetch(ctx: &Context<'_>, sessions: &[&chat_session::Model]) -> Result<()> {
         let look = ctx.look_ahead();
-        let node_selections = [look.field("nodes"), look.field("edges").field("node")];
+        // The selection of a session: the field itself (`chatSession`) or a connection's nodes.
+        let node_selections = [
+            ctx.look_ahead(),
+            look.field("nodes"),
+            look.field("edges").field("node"),
+        ];
         let wants = |field: &str| {
             node_selections
                 .iter()
@@ -154,7 +160,11 @@ impl ChatSession {
     }
 }
 
-#[Object]
+// Serial: a session's fields resolve one after another, which spares async-graphql's per-field
+// task set. Their relations do not wait for each other: the list and the single-session query
+// prefetch them (see `ChatSession::prefetch`), and across the rows of a list the loaders batch
+// as before (the rows still resolve concurrently).
+#[Object(serial)]
 impl ChatSession {
     /// The integer id (surface A's `chat_session_id`).
     async fn id(&self) -> i32 {

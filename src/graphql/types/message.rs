@@ -35,7 +35,7 @@ impl MessageRole {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Message {
     async fn id(&self) -> i32 {
         self.0.id

@@ -5,7 +5,7 @@ use entity::system_prompt;
 pub struct SystemPrompt(pub std::sync::Arc<system_prompt::Model>);
 super::wraps!(SystemPrompt, system_prompt::Model, shared);
 
-#[Object]
+#[Object(serial)]
 impl SystemPrompt {
     async fn id(&self) -> i32 {
         self.0.id

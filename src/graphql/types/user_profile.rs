@@ -6,7 +6,7 @@ use entity::user_profile;
 pub struct UserProfile(pub std::sync::Arc<user_profile::Model>);
 super::wraps!(UserProfile, user_profile::Model, shared);
 
-#[Object]
+#[Object(serial)]
 impl UserProfile {
     async fn id(&self) -> i32 {
         self.0.id
