@@ -14,6 +14,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// The single-user key to accept; when unset, one is generated on first start.
     pub api_key: Option<String>,
+    /// The pool size; by default 16 on PostgreSQL and two per core on SQLite (see
+    /// [`default_db_connections`]).
     pub db_max_connections: u32,
     pub auth_mode: AuthMode,
     pub jwt: JwtSettings,
@@ -71,6 +73,19 @@ pub struct Limits {
     /// Queries executing at once (any transport, REST included); more wait their turn. Mutations
     /// and subscriptions are not counted: a reply may wait seconds for a model.
     pub max_concurrent_queries: usize,
+}
+
+/// SQLite runs in the process: every connection is a thread with a page cache of its own, and
+/// one writer at a time, so more connections than cores only cost memory (measured on 2 cores,
+/// 64 clients of the 100-session list: 365 req/s and 72 MiB peak with 4, 351 req/s and 96 MiB
+/// with 16). PostgreSQL connections are cheap on this side and serve other replicas' load too.
+fn default_db_connections(database_url: &str) -> u32 {
+    if database_url.starts_with("sqlite:") {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+        (2 * cores).clamp(2, 16)
+    } else {
+        16
+    }
 }
 
 /// Four queries per core: enough that the cores never wait for the database, few enough that a
@@ -140,7 +155,7 @@ impl Config {
                 .parse()
                 .expect("the default bind address parses"),
             api_key: None,
-            db_max_connections: 16,
+            db_max_connections: default_db_connections(DEFAULT_DATABASE_URL),
             auth_mode: AuthMode::Single,
             jwt: JwtSettings {
                 algorithm: JwtAlgorithm::Hs256,
@@ -254,7 +269,10 @@ impl Config {
             }
             config.api_key = Some(key);
         }
-        config.db_max_connections = number("PARLEY_DB_MAX_CONNECTIONS", 16)? as u32;
+        config.db_max_connections = number(
+            "PARLEY_DB_MAX_CONNECTIONS",
+            default_db_connections(&config.database_url).into(),
+        )? as u32;
         config.auth_mode = match lookup("PARLEY_AUTH_MODE").as_deref() {
             None | Some("single") => AuthMode::Single,
             Some("multi") => AuthMode::Multi,
