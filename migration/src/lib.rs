@@ -7,8 +7,29 @@ mod m20261122_000001_create_tables;
 mod m20261122_000002_message_search;
 mod m20261122_000003_character_card;
 mod m20261201_000004_live_session_index;
+mod m20261201_000005_session_tally;
 
 pub struct Migrator;
+
+/// Runs the statements written for the connection's backend (for the migrations whose SQL
+/// differs: triggers, full-text search).
+pub(crate) async fn run_for_backend(
+    manager: &SchemaManager<'_>,
+    sqlite: &[&str],
+    postgres: &[&str],
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::DatabaseBackend;
+    let statements = match manager.get_database_backend() {
+        DatabaseBackend::Sqlite => sqlite,
+        DatabaseBackend::Postgres => postgres,
+        other => return Err(DbErr::Migration(format!("unsupported backend {other:?}"))),
+    };
+    let db = manager.get_connection();
+    for statement in statements {
+        db.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
@@ -18,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_message_search::Migration),
             Box::new(m20261122_000003_character_card::Migration),
             Box::new(m20261201_000004_live_session_index::Migration),
+            Box::new(m20261201_000005_session_tally::Migration),
         ]
     }
 }

@@ -2,7 +2,9 @@
 //! generated `tsvector` column with a GIN index on PostgreSQL. Both tokenize without stemming
 //! ('simple' / unicode61), so a word matches the same messages on either backend.
 
-use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
+use sea_orm_migration::prelude::*;
+
+use crate::run_for_backend as run;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -41,19 +43,6 @@ const POSTGRES_DOWN: &[&str] = &[
     "DROP INDEX IF EXISTS idx_message_search",
     "ALTER TABLE message DROP COLUMN IF EXISTS search",
 ];
-
-async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
-    let statements = match manager.get_database_backend() {
-        DatabaseBackend::Sqlite => sqlite,
-        DatabaseBackend::Postgres => postgres,
-        other => return Err(DbErr::Migration(format!("unsupported backend {other:?}"))),
-    };
-    let db = manager.get_connection();
-    for statement in statements {
-        db.execute_unprepared(statement).await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -6,7 +6,7 @@
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select, UpdateMany,
-    sea_query::{Expr, ExprTrait, IntoCondition},
+    sea_query::{Alias, Expr, ExprTrait, Func, IntoCondition, Query},
 };
 
 use super::Principal;
@@ -240,3 +240,16 @@ macro_rules! labeled {
 }
 
 labeled!(character, user_profile, ai_model, system_prompt);
+
+/// The number of rows `chat_session::Entity::scoped(principal)` selects, read from the tally the
+/// database keeps per owner (`chat_session_tally`, maintained by triggers: migration 5) instead of
+/// counted. `tests/api/tally.rs` checks the two agree after every kind of write.
+pub fn live_session_tally(principal: Principal) -> Expr {
+    let tally = Query::select()
+        .column(Alias::new("live_sessions"))
+        .from(Alias::new("chat_session_tally"))
+        .and_where(Expr::col(Alias::new("owner_id")).eq(principal.account_id))
+        .to_owned();
+    // An owner who never had a session has no row yet.
+    Func::coalesce([Expr::SubQuery(None, Box::new(tally.into())), Expr::val(0)]).into()
+}

@@ -58,11 +58,11 @@ where
     C: ConnectionTrait,
 {
     let statement = select.build(db.get_database_backend());
-    decode_all(db.query_all_raw(statement).await?)
+    decode_all(&db.query_all_raw(statement).await?)
 }
 
 /// Decodes rows fetched by a statement of one's own (their first columns the entity's).
-pub fn decode_all<M: FromRow>(rows: Vec<QueryResult>) -> Result<Vec<M>, DbErr> {
+pub fn decode_all<M: FromRow>(rows: &[QueryResult]) -> Result<Vec<M>, DbErr> {
     rows.iter().map(M::from_row).collect()
 }
 

@@ -164,7 +164,7 @@ impl MessagePageLoader {
             .order_by(Alias::new("row_rank"), sea_orm::Order::Asc)
             .to_owned();
         let statement = self.db.get_database_backend().build(&page);
-        rows::decode_all(self.db.query_all_raw(statement).await?)
+        rows::decode_all(&self.db.query_all_raw(statement).await?)
     }
 }
 

@@ -10,15 +10,16 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    Object, OutputType,
+    Context, Object, OutputType,
     connection::{Connection, Edge},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
+    sea_query::{Expr, Query},
 };
 
 use crate::{
@@ -89,6 +90,17 @@ pub struct Window {
     pub offset: u64,
     /// `last`: the page is taken from the end of the list.
     pub from_end: bool,
+}
+
+impl Window {
+    /// The list's length, when the page tells it: no cursor, and the page is its end (short of
+    /// `limit + 1` rows; not empty unless nothing was skipped, as an empty page past the end
+    /// says nothing of where the end is).
+    pub fn total_from_page(&self, fetched: usize) -> Option<u64> {
+        let fetched = fetched as u64;
+        let at_end = fetched <= self.limit && (fetched > 0 || self.offset == 0);
+        (self.after.is_none() && self.before.is_none() && at_end).then_some(self.offset + fetched)
+    }
 }
 
 impl PageArgs {
@@ -210,26 +222,64 @@ impl<E: Owned> Sort<E> {
     }
 }
 
-/// `totalCount`, run only when the client asks for it.
-pub struct TotalCount(Arc<dyn Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync>);
+/// What a list's `totalCount` counts: an SQL expression giving the number (a `COUNT(*)` of the
+/// list's rows, or a tally the database keeps), and whether the client asked for it.
+///
+/// Asked for, the count rides along with the page as one more column (an uncorrelated scalar
+/// subquery, which both databases evaluate once per statement), so a page with its total is one
+/// statement, not two. Only an empty page, which has no row to carry it, counts on its own.
+pub struct Count {
+    expr: Expr,
+    asked: bool,
+}
+
+impl Count {
+    /// `COUNT(*)` of the rows of `base` (a list's query before cursors, order and limits).
+    pub fn rows<E: EntityTrait>(ctx: &Context<'_>, base: &Select<E>) -> Self {
+        let count = base
+            .clone()
+            .select_only()
+            .expr(Expr::cust("COUNT(*)"))
+            .into_query();
+        Self::of(ctx, Expr::SubQuery(None, Box::new(count.into())))
+    }
+
+    /// A count that `expr` (an SQL expression of type integer) gives.
+    pub fn of(ctx: &Context<'_>, expr: Expr) -> Self {
+        Count {
+            expr,
+            asked: ctx.look_ahead().field("totalCount").exists(),
+        }
+    }
+}
+
+/// `totalCount`: known already, or counted only when the client asks for it.
+pub enum TotalCount {
+    Known(u64),
+    Deferred(Arc<dyn Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync>),
+}
 
 impl TotalCount {
-    /// Counts the rows of `query` (without cursors and limits).
-    pub fn of<E: Owned>(db: DatabaseConnection, query: Select<E>) -> Self
-    where
-        E::Model: Sync,
-    {
-        TotalCount(Arc::new(move || {
+    /// Evaluates `expr` on its own (`SELECT expr`), when it is asked for.
+    fn select(db: DatabaseConnection, expr: Expr) -> Self {
+        TotalCount::Deferred(Arc::new(move || {
             let db = db.clone();
-            let query = query.clone();
-            Box::pin(async move { Ok(query.count(&db).await?) })
+            let statement = db
+                .get_database_backend()
+                .build(Query::select().expr(expr.clone()));
+            Box::pin(async move {
+                let row = db.query_one_raw(statement).await?.ok_or_else(|| {
+                    AppError::internal(std::io::Error::other("a count returned no row"))
+                })?;
+                Ok(u64::try_from(rows::cell::<i64>(&row, 0)?).unwrap_or(0))
+            })
         }))
     }
 
     pub fn deferred(
         count: impl Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync + 'static,
     ) -> Self {
-        TotalCount(Arc::new(count))
+        TotalCount::Deferred(Arc::new(count))
     }
 }
 
@@ -238,7 +288,10 @@ impl TotalCount {
     /// The number of items in the whole list (all pages), after filters.
     async fn total_count(&self) -> async_graphql::Result<u64> {
         use async_graphql::ErrorExtensions;
-        (self.0)().await.map_err(|e| e.extend())
+        match self {
+            TotalCount::Known(n) => Ok(*n),
+            TotalCount::Deferred(count) => count().await.map_err(|e| e.extend()),
+        }
     }
 }
 
@@ -270,12 +323,14 @@ where
     connection
 }
 
-/// One page of `base` (already scoped and filtered) in `sort` order.
+/// One page of `base` (already scoped and filtered) in `sort` order, with its total as `count`
+/// gives it.
 pub async fn paginate<E, N>(
     db: &DatabaseConnection,
     base: Select<E>,
     sort: Sort<E>,
     args: &PageArgs,
+    count: Count,
 ) -> AppResult<PageConnection<N>>
 where
     E: Owned,
@@ -283,18 +338,31 @@ where
     N: From<E::Model> + OutputType,
 {
     let window = args.window()?;
-    let mut query = base.clone();
+    let mut query = base;
     if let Some(after) = &window.after {
         query = query.filter(sort.past(after, true)?);
     }
     if let Some(before) = &window.before {
         query = query.filter(sort.past(before, false)?);
     }
-    let page = sort
+    let mut page = sort
         .order(query, window.from_end)
         .offset(window.offset)
         .limit(window.limit + 1);
-    let rows = rows::fetch_all(db, page).await?;
-    let total = TotalCount::of(db.clone(), base);
+    if count.asked {
+        page = page.expr_as(count.expr.clone(), "total_count");
+    }
+    let raw = db
+        .query_all_raw(page.build(db.get_database_backend()))
+        .await?;
+    let rows: Vec<E::Model> = rows::decode_all(&raw)?;
+    let total = match (window.total_from_page(rows.len()), raw.first()) {
+        (Some(total), _) => TotalCount::Known(total),
+        (None, Some(first)) if count.asked => {
+            let total = rows::cell::<i64>(first, E::Model::COLUMNS.len())?;
+            TotalCount::Known(u64::try_from(total).unwrap_or(0))
+        }
+        (None, _) => TotalCount::select(db.clone(), count.expr),
+    };
     Ok(assemble(rows, &window, |row| sort.cursor(row), total))
 }

@@ -21,3 +21,4 @@ mod rest_a;
 mod rest_b;
 mod rows;
 mod schema;
+mod tally;

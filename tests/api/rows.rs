@@ -237,6 +237,6 @@ async fn rows_decode_by_position_exactly_as_seaorm_decodes_them() {
         .query_all(&message::Entity::find().into_query())
         .await
         .unwrap();
-    let misread = parley::db::rows::decode_all::<character::Model>(messages);
+    let misread = parley::db::rows::decode_all::<character::Model>(&messages);
     assert!(misread.is_err(), "{misread:?}");
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::mutation::find_session;
 use super::{
-    pagination::{PageArgs, PageConnection, Sort, paginate},
+    pagination::{Count, PageArgs, PageConnection, Sort, paginate},
     request_scope,
     types::{
         Account, AiModel, ApiKey, Character, ChatSession, ChatSessionField, ChatSessionFilter,
@@ -15,7 +15,7 @@ use super::{
     },
 };
 use crate::{
-    auth::Owned,
+    auth::{Owned, live_session_tally},
     db::rows::FromRow,
     domain::search::search_messages,
     error::{AppError, AppResult},
@@ -52,7 +52,9 @@ where
     N: From<E::Model> + async_graphql::OutputType,
 {
     let scope = request_scope(ctx)?;
-    paginate(scope.db, E::scoped(scope.principal), Sort::by_id(), &args)
+    let base = E::scoped(scope.principal);
+    let count = Count::rows(ctx, &base);
+    paginate(scope.db, base, Sort::by_id(), &args, count)
         .await
         .map_err(|e| e.extend())
 }
@@ -239,6 +241,7 @@ impl ChatSessionQuery {
         let scope = request_scope(ctx)?;
         let filter = filter.unwrap_or_default();
         let mut query = Entity::scoped(scope.principal);
+        let unfiltered = filter == ChatSessionFilter::default();
         if let Some(id) = filter.character_id {
             query = query.filter(Column::CharacterId.eq(id));
         }
@@ -264,7 +267,13 @@ impl ChatSessionQuery {
             before,
             offset,
         };
-        let page: PageConnection<ChatSession> = paginate(scope.db, query, sort, &args)
+        // Unfiltered, the list is all of the caller's live sessions, which the database tallies.
+        let count = if unfiltered {
+            Count::of(ctx, live_session_tally(scope.principal))
+        } else {
+            Count::rows(ctx, &query)
+        };
+        let page: PageConnection<ChatSession> = paginate(scope.db, query, sort, &args, count)
             .await
             .map_err(|e| e.extend())?;
         let rows: Vec<_> = page.edges.iter().map(|edge| &*edge.node.0).collect();
@@ -314,7 +323,8 @@ impl MessageQuery {
                 before,
                 offset,
             };
-            paginate(scope.db, query, Sort::by_id(), &args).await
+            let count = Count::rows(ctx, &query);
+            paginate(scope.db, query, Sort::by_id(), &args, count).await
         };
         page.await.map_err(|e| e.extend())
     }

@@ -54,7 +54,7 @@ pub struct ChatExport {
 }
 
 /// Narrows `chatSessions` to the sessions that use all of the given ids.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, PartialEq, Eq)]
 pub struct ChatSessionFilter {
     pub character_id: Option<i32>,
     pub user_profile_id: Option<i32>,
@@ -340,10 +340,13 @@ impl ChatSession {
             .await
             .map_err(|e| e.extend())?
             .ok_or_else(|| AppError::not_found("ChatSession", session_id).extend())?;
-        let total = TotalCount::deferred(move || {
-            let loaders = loaders.clone();
-            Box::pin(async move { message_count(&loaders, session_id).await })
-        });
+        let total = match page.window.total_from_page(page.rows.len()) {
+            Some(total) => TotalCount::Known(total),
+            None => TotalCount::deferred(move || {
+                let loaders = loaders.clone();
+                Box::pin(async move { message_count(&loaders, session_id).await })
+            }),
+        };
         Ok(assemble(
             page.rows,
             &page.window,

@@ -1,0 +1,322 @@
+//! List totals: the page and its `totalCount` are one statement (the count rides along as a
+//! column), and an unfiltered session list reads its total from `chat_session_tally`, which the
+//! database's triggers keep equal to a count of the live sessions after every kind of write.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    TestApp, add_message, create_session, second_owner, seed_references, spawn_app,
+};
+
+/// `(owner_id, live sessions)` for every owner with any, counted from the sessions themselves.
+async fn counted(app: &TestApp) -> Vec<(i64, i64)> {
+    pairs(
+        app,
+        "SELECT owner_id, COUNT(*) FROM chat_session WHERE deleted_at IS NULL \
+         GROUP BY owner_id ORDER BY owner_id",
+    )
+    .await
+}
+
+/// The same, as the tally has it.
+async fn tallied(app: &TestApp) -> Vec<(i64, i64)> {
+    pairs(
+        app,
+        "SELECT owner_id, live_sessions FROM chat_session_tally WHERE live_sessions <> 0 \
+         ORDER BY owner_id",
+    )
+    .await
+}
+
+async fn pairs(app: &TestApp, sql: &str) -> Vec<(i64, i64)> {
+    let backend = app.db.get_database_backend();
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            let owner: i32 = row.try_get_by_index(0).unwrap();
+            (owner as i64, row.try_get_by_index::<i64>(1).unwrap())
+        })
+        .collect()
+}
+
+async fn execute(app: &TestApp, sql: &str) -> u64 {
+    let backend = app.db.get_database_backend();
+    app.db
+        .execute_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .rows_affected()
+}
+
+/// The tally equals the count, and the API's totals (REST and GraphQL, a page smaller than the
+/// list so that the page cannot tell the total itself) equal it too.
+async fn assert_totals(app: &TestApp, key: &str, expected: i64, after: &str) {
+    assert_eq!(
+        tallied(app).await,
+        counted(app).await,
+        "tally after {after}"
+    );
+    let (status, body) = app
+        .graphql_with_key(
+            Some(key),
+            "{ chatSessions(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["chatSessions"]["totalCount"], expected,
+        "GraphQL totalCount after {after}"
+    );
+    if key == app.api_key {
+        let (status, body) = app
+            .rest("GET", "/api/v1/chat-sessions?per_page=1", None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["pagination"]["total_items"], expected,
+            "REST total_items after {after}"
+        );
+    }
+}
+
+fn id(value: &Value) -> i64 {
+    value.as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn the_session_tally_follows_every_kind_of_write() {
+    let app = spawn_app().await;
+    let key = app.api_key.clone();
+    let (character, ..) = seed_references(&app, "a").await;
+    let (doomed_character, ..) = seed_references(&app, "b").await;
+    let mut sessions = Vec::new();
+    for _ in 0..5 {
+        sessions.push(create_session(&app, character).await);
+    }
+    add_message(
+        &app,
+        sessions[0],
+        "a message bumps the session's updated_at",
+    )
+    .await;
+    assert_totals(&app, &key, 5, "5 creates").await;
+
+    let delete = "mutation($id: Int!, $soft: Boolean!) { deleteChatSession(id: $id, soft: $soft) }";
+    app.data(delete, json!({"id": sessions[0], "soft": true}))
+        .await;
+    assert_totals(&app, &key, 4, "a soft delete").await;
+    app.data(
+        "mutation($id: Int!) { restoreChatSession(id: $id) { id } }",
+        json!({"id": sessions[0]}),
+    )
+    .await;
+    assert_totals(&app, &key, 5, "a restore").await;
+    app.data(delete, json!({"id": sessions[1], "soft": true}))
+        .await;
+    app.data(delete, json!({"id": sessions[1], "soft": false}))
+        .await;
+    assert_totals(&app, &key, 4, "a soft delete, then a purge").await;
+    app.data(delete, json!({"id": sessions[2], "soft": false}))
+        .await;
+    assert_totals(&app, &key, 3, "a delete").await;
+    let (status, _) = app
+        .rest(
+            "DELETE",
+            &format!("/api/v1/chat-sessions/{}", sessions[3]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_totals(&app, &key, 2, "a REST delete").await;
+
+    // Two sessions of a character deleted with its sessions.
+    create_session(&app, doomed_character).await;
+    create_session(&app, doomed_character).await;
+    assert_totals(&app, &key, 4, "2 more").await;
+    app.data(
+        "mutation($id: Int!) { deleteCharacter(id: $id, cascade: true) }",
+        json!({"id": doomed_character}),
+    )
+    .await;
+    assert_totals(&app, &key, 2, "a character's cascade").await;
+
+    // Another owner's sessions are tallied apart.
+    let other = second_owner(&app, "other").await;
+    let (status, body) = app
+        .graphql_with_key(
+            Some(&other),
+            r#"mutation { c: createCharacter(input: {label: "o", name: "Other"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let other_character = id(&body["data"]["c"]["id"]);
+    for _ in 0..3 {
+        let (status, body) = app
+            .graphql_with_key(
+                Some(&other),
+                "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
+                json!({"c": other_character}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_totals(&app, &other, 3, "another owner's creates").await;
+    assert_totals(&app, &key, 2, "another owner's creates").await;
+
+    // SQL run by hand: one statement inserting several rows (PostgreSQL counts it per
+    // statement), and one soft-deleting several.
+    let new_uuid = match app.db.get_database_backend() {
+        DatabaseBackend::Postgres => "gen_random_uuid()",
+        _ => "randomblob(16)",
+    };
+    let inserted = execute(
+        &app,
+        &format!(
+            "INSERT INTO chat_session (uuid, owner_id, character_id, pre_prompt_enabled, \
+             post_prompt_enabled, start_time, updated_at, version) \
+             SELECT {new_uuid}, owner_id, character_id, pre_prompt_enabled, post_prompt_enabled, \
+             start_time, updated_at, version FROM chat_session WHERE deleted_at IS NULL"
+        ),
+    )
+    .await;
+    assert_eq!(inserted, 5);
+    assert_totals(&app, &key, 4, "a bulk insert").await;
+    assert_totals(&app, &other, 6, "a bulk insert").await;
+    let hidden = execute(
+        &app,
+        &format!(
+            "UPDATE chat_session SET deleted_at = updated_at WHERE character_id = {other_character}"
+        ),
+    )
+    .await;
+    assert_eq!(hidden, 6);
+    assert_totals(&app, &other, 0, "a bulk soft delete").await;
+    execute(
+        &app,
+        &format!(
+            "UPDATE chat_session SET deleted_at = NULL WHERE character_id = {other_character}"
+        ),
+    )
+    .await;
+    assert_totals(&app, &other, 6, "a bulk restore").await;
+
+    // An account's deletion takes its sessions and its tally row.
+    execute(&app, "DELETE FROM account WHERE username = 'other'").await;
+    assert_eq!(tallied(&app).await, counted(&app).await);
+    assert_eq!(counted(&app).await.len(), 1, "only the first owner is left");
+    assert_totals(&app, &key, 4, "another account's deletion").await;
+}
+
+#[tokio::test]
+async fn an_unfiltered_session_total_is_read_from_the_tally() {
+    let app = spawn_app().await;
+    let (character, ..) = seed_references(&app, "a").await;
+    for _ in 0..5 {
+        create_session(&app, character).await;
+    }
+    // Set the tally wrong by hand: the unfiltered total shows it, so it is what is read; a
+    // filtered list (which the tally cannot answer) still counts its rows.
+    execute(&app, "UPDATE chat_session_tally SET live_sessions = 999").await;
+    let (_, body) = app
+        .rest("GET", "/api/v1/chat-sessions?per_page=2", None)
+        .await;
+    assert_eq!(body["pagination"]["total_items"], 999);
+    let data = app
+        .data(
+            "query($c: Int!) { all: chatSessions(first: 2) { totalCount }
+               some: chatSessions(first: 2, filter: {characterId: $c}) { totalCount } }",
+            json!({"c": character}),
+        )
+        .await;
+    assert_eq!(data["all"]["totalCount"], 999);
+    assert_eq!(data["some"]["totalCount"], 5);
+    // A page that reaches the end of the list tells the total itself.
+    let (_, body) = app
+        .rest("GET", "/api/v1/chat-sessions?per_page=100", None)
+        .await;
+    assert_eq!(body["pagination"]["total_items"], 5);
+}
+
+/// Statements one REST request executes, from `parley_db_statements_total`.
+async fn statements_for_rest(app: &TestApp, path: &str) -> (u64, Value) {
+    let before = app.statements_executed().await;
+    let (status, body) = app.rest("GET", path, None).await;
+    assert_eq!(status, 200, "{body}");
+    (app.statements_executed().await - before, body)
+}
+
+#[tokio::test]
+async fn a_page_and_its_total_are_one_statement() {
+    let app = spawn_app().await;
+    let (c1, p1, ..) = seed_references(&app, "a").await;
+    let (c2, ..) = seed_references(&app, "b").await;
+    let mut sessions = Vec::new();
+    for i in 0..30 {
+        let (status, body) = app
+            .rest(
+                "POST",
+                "/api/v1/chat-sessions",
+                Some(json!({"character_id": if i % 2 == 0 { c1 } else { c2 }, "user_profile_id": p1})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        sessions.push(id(&body["id"]));
+    }
+    for i in 0..12 {
+        add_message(&app, sessions[0], &format!("message {i}")).await;
+    }
+    // Warm-up: the first request also verifies the API key.
+    app.rest("GET", "/api/v1/chat-sessions?per_page=1", None)
+        .await;
+
+    // The page with its total, the characters, the profiles.
+    let (statements, body) = statements_for_rest(&app, "/api/v1/chat-sessions?per_page=10").await;
+    assert_eq!(body["pagination"]["total_items"], 30);
+    assert_eq!(body["items"].as_array().unwrap().len(), 10);
+    assert_eq!(statements, 3, "a session page with its total");
+    let filtered = format!("/api/v1/chat-sessions?per_page=10&character_id={c2}");
+    let (statements, body) = statements_for_rest(&app, &filtered).await;
+    assert_eq!(body["pagination"]["total_items"], 15);
+    assert_eq!(statements, 3, "a filtered session page with its total");
+
+    // The session, then its page of messages with their total.
+    let messages = format!("/api/v1/chat-sessions/{}/messages?per_page=5", sessions[0]);
+    let (statements, body) = statements_for_rest(&app, &messages).await;
+    assert_eq!(body["pagination"]["total_items"], 12);
+    assert_eq!(body["items"].as_array().unwrap().len(), 5);
+    assert_eq!(statements, 2, "a message page with its total");
+
+    // A page past the end has no row to carry the total: it is counted on its own.
+    let (statements, body) = statements_for_rest(&app, &format!("{messages}&page=4")).await;
+    assert_eq!(body["pagination"]["total_items"], 12);
+    assert_eq!(body["items"].as_array().unwrap().len(), 0);
+    assert_eq!(statements, 3, "an empty page and a count");
+    let (_, body) = statements_for_rest(&app, "/api/v1/chat-sessions?per_page=100&page=3").await;
+    assert_eq!(body["pagination"]["total_items"], 30);
+    assert_eq!(body["items"].as_array().unwrap().len(), 0);
+
+    // GraphQL asks the same way, and a cursor page still gets its total.
+    let data = app
+        .data(
+            "{ chatSessions(first: 4) { totalCount pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["chatSessions"]["totalCount"], 30);
+    let cursor = data["chatSessions"]["pageInfo"]["endCursor"].clone();
+    let data = app
+        .data(
+            "query($after: String) { chatSessions(first: 100, after: $after) { totalCount nodes { id } } }",
+            json!({"after": cursor}),
+        )
+        .await;
+    assert_eq!(data["chatSessions"]["totalCount"], 30);
+    assert_eq!(data["chatSessions"]["nodes"].as_array().unwrap().len(), 26);
+}
