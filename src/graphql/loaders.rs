@@ -180,6 +180,14 @@ pub struct Loaders {
     pub message_page: DataLoader<MessagePageLoader>,
 }
 
+/// How long a loader waits for more keys before it fetches: not at all. Its fetch is a task of
+/// its own, which runs once the request's task yields, so the keys that the fields resolving
+/// together ask for in one pass are still one batch; and the lists prefetch their relations
+/// with one `load_many` a loader (`ChatSession::prefetch`). async-graphql's default of 1 ms,
+/// on Tokio's millisecond timer, held every request 1–2 ms per loader round: a fifth of the
+/// single-session query's throughput at 16 connections (bench/RESULTS.md).
+const BATCH_DELAY: std::time::Duration = std::time::Duration::ZERO;
+
 impl Loaders {
     pub fn new(db: &DatabaseConnection, principal: Principal) -> Self {
         fn by_id<E>(
@@ -199,6 +207,7 @@ impl Loaders {
                 tokio::spawn,
                 HashMapCache::default(),
             )
+            .delay(BATCH_DELAY)
         }
         Loaders {
             character: by_id(db, principal),
@@ -213,14 +222,16 @@ impl Loaders {
                 },
                 tokio::spawn,
                 HashMapCache::default(),
-            ),
+            )
+            .delay(BATCH_DELAY),
             message_page: DataLoader::new(
                 MessagePageLoader {
                     db: db.clone(),
                     principal,
                 },
                 tokio::spawn,
-            ),
+            )
+            .delay(BATCH_DELAY),
         }
     }
 }
