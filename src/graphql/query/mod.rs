@@ -221,8 +221,9 @@ impl ChatSessionQuery {
         let row = find_session(scope.db, scope.principal, id, uuid, false)
             .await
             .map_err(|e| e.extend())?;
-        ChatSession::prefetch(ctx, &[&row]).await?;
-        Ok(Some(ChatSession::from(row)))
+        let mut session = ChatSession::from(row);
+        ChatSession::prefetch(ctx, &mut [&mut session]).await?;
+        Ok(Some(session))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -273,11 +274,11 @@ impl ChatSessionQuery {
         } else {
             Count::rows(ctx, &query)
         };
-        let page: PageConnection<ChatSession> = paginate(scope.db, query, sort, &args, count)
+        let mut page: PageConnection<ChatSession> = paginate(scope.db, query, sort, &args, count)
             .await
             .map_err(|e| e.extend())?;
-        let rows: Vec<_> = page.edges.iter().map(|edge| &*edge.node.0).collect();
-        ChatSession::prefetch(ctx, &rows).await?;
+        let mut sessions: Vec<_> = page.edges.iter_mut().map(|edge| &mut edge.node).collect();
+        ChatSession::prefetch(ctx, &mut sessions).await?;
         Ok(page)
     }
 }
