@@ -1,8 +1,14 @@
 //! The one forwarding path from REST to GraphQL.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
-use async_graphql::{ServerError, Variables, parser::types::ExecutableDocument};
+use async_graphql::{
+    Name, ServerError, Variables,
+    parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
+};
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
@@ -30,7 +36,9 @@ const DOCUMENTS: &[(&str, &str)] = documents![
     "auth",
 ];
 
-/// Named operations, each with the parsed document (operations and fragments) it belongs to.
+/// Named operations, each as a parsed document of its own: the operation and the fragments it
+/// uses. Every request clones its document and async-graphql validates all of it, so a document
+/// holding a whole file (up to eight operations) cost each request that much more.
 pub struct Operations {
     by_name: HashMap<String, Arc<ExecutableDocument>>,
 }
@@ -43,10 +51,23 @@ impl Operations {
         for (file, source) in DOCUMENTS {
             let document = async_graphql::parser::parse_query(source)
                 .unwrap_or_else(|e| panic!("src/rest/operations/{file}: {e}"));
-            let document = Arc::new(document);
-            for (name, _) in document.operations.iter() {
+            for (name, operation) in document.operations.iter() {
                 let name = name.unwrap_or_else(|| panic!("{file}: every operation needs a name"));
-                let previous = by_name.insert(name.to_string(), document.clone());
+                let mut used = HashSet::new();
+                fragments_used(&operation.node.selection_set.node, &document, &mut used);
+                let own = ExecutableDocument {
+                    operations: DocumentOperations::Multiple(HashMap::from([(
+                        name.clone(),
+                        operation.clone(),
+                    )])),
+                    fragments: document
+                        .fragments
+                        .iter()
+                        .filter(|(fragment, _)| used.contains(*fragment))
+                        .map(|(fragment, definition)| (fragment.clone(), definition.clone()))
+                        .collect(),
+                };
+                let previous = by_name.insert(name.to_string(), Arc::new(own));
                 assert!(
                     previous.is_none(),
                     "{file}: operation {name} is defined twice"
@@ -58,6 +79,32 @@ impl Operations {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.by_name.keys().map(String::as_str)
+    }
+}
+
+/// Adds the names of the fragments `selection` spreads, directly or through other fragments.
+fn fragments_used(
+    selection: &SelectionSet,
+    document: &ExecutableDocument,
+    used: &mut HashSet<Name>,
+) {
+    for item in &selection.items {
+        match &item.node {
+            Selection::Field(field) => {
+                fragments_used(&field.node.selection_set.node, document, used);
+            }
+            Selection::InlineFragment(inline) => {
+                fragments_used(&inline.node.selection_set.node, document, used);
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                if used.insert(name.clone())
+                    && let Some(fragment) = document.fragments.get(name)
+                {
+                    fragments_used(&fragment.node.selection_set.node, document, used);
+                }
+            }
+        }
     }
 }
 
