@@ -94,11 +94,12 @@ fn main() -> ExitCode {
         .block_on(run())
 }
 
-/// Asks Linux for no transparent huge pages in this process (unless `MIMALLOC_ALLOW_THP` is set,
-/// which leaves the choice to mimalloc). mimalloc marks its arena for huge pages, and then memory
-/// becomes resident in 2 MiB steps however little of each step is in use: over bench/run's
-/// queries the peak RSS went from 70.6 to 51.6 MiB and the idle RSS from 36.8 to 27.5 MiB, with
-/// the same throughput (bench/RESULTS.md). Called before the runtime starts its threads.
+/// Asks Linux for no transparent huge pages in this process. With them, memory becomes resident
+/// in 2 MiB steps however little of each step is in use: mimalloc asks for them on its arena
+/// unless built with `no_thp` (as here), and a kernel set to `always` gives them unasked. Over
+/// bench/run's queries the peak RSS went from 70.6 to 55.5 MiB and the idle RSS from 36.8 to
+/// 28.2 MiB, with the same throughput (bench/RESULTS.md). With `MIMALLOC_ALLOW_THP` set (to
+/// anything) the kernel's own setting decides. Called before the runtime starts its threads.
 fn no_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
