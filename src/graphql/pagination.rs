@@ -366,3 +366,33 @@ where
     };
     Ok(assemble(rows, &window, |row| sort.cursor(row), total))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(first: i32, offset: i32, after: Option<Cursor>) -> Window {
+        let args = PageArgs {
+            first: Some(first),
+            offset: Some(offset),
+            after: after.map(|cursor| cursor.encode()),
+            ..PageArgs::default()
+        };
+        args.window().unwrap()
+    }
+
+    #[test]
+    fn a_page_tells_the_total_only_when_it_reaches_the_end() {
+        // `limit + 1` rows fetched: there is more, the page cannot tell.
+        assert_eq!(window(10, 0, None).total_from_page(11), None);
+        // Short of that: the list ends on this page.
+        assert_eq!(window(10, 0, None).total_from_page(10), Some(10));
+        assert_eq!(window(10, 20, None).total_from_page(3), Some(23));
+        assert_eq!(window(10, 0, None).total_from_page(0), Some(0));
+        // An empty page past the end says nothing of where the end is.
+        assert_eq!(window(10, 20, None).total_from_page(0), None);
+        // After a cursor the rows before it are not on the page.
+        let cursor = Cursor { key: None, id: 7 };
+        assert_eq!(window(10, 0, Some(cursor)).total_from_page(3), None);
+    }
+}
