@@ -18,6 +18,11 @@ use crate::run_for_backend as run;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+/// Counts the sessions that exist already (the same SQL on both databases).
+const BACKFILL: &str = "INSERT INTO chat_session_tally (owner_id, live_sessions)
+    SELECT owner_id, COUNT(*) FROM chat_session WHERE deleted_at IS NULL GROUP BY owner_id
+    ON CONFLICT (owner_id) DO UPDATE SET live_sessions = excluded.live_sessions";
+
 const SQLITE_UP: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS chat_session_tally (
         owner_id INTEGER NOT NULL PRIMARY KEY REFERENCES account (id) ON DELETE CASCADE,
@@ -44,9 +49,7 @@ const SQLITE_UP: &[&str] = &[
         UPDATE chat_session_tally SET live_sessions = live_sessions + 1
             WHERE owner_id = new.owner_id AND new.deleted_at IS NULL;
     END",
-    "INSERT INTO chat_session_tally (owner_id, live_sessions)
-        SELECT owner_id, COUNT(*) FROM chat_session WHERE deleted_at IS NULL GROUP BY owner_id
-        ON CONFLICT (owner_id) DO UPDATE SET live_sessions = excluded.live_sessions",
+    BACKFILL,
 ];
 
 const SQLITE_DOWN: &[&str] = &[
@@ -102,9 +105,7 @@ const POSTGRES_UP: &[&str] = &[
         FOR EACH ROW
         WHEN ((OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL) OR OLD.owner_id <> NEW.owner_id)
         EXECUTE FUNCTION chat_session_tally_move()",
-    "INSERT INTO chat_session_tally (owner_id, live_sessions)
-        SELECT owner_id, COUNT(*) FROM chat_session WHERE deleted_at IS NULL GROUP BY owner_id
-        ON CONFLICT (owner_id) DO UPDATE SET live_sessions = excluded.live_sessions",
+    BACKFILL,
 ];
 
 const POSTGRES_DOWN: &[&str] = &[

@@ -115,8 +115,9 @@ impl ChatSession {
     /// The DataLoaders would batch them anyway, but only the keys that arrive within one batch
     /// window: a long list resolves its rows in several polls (futures yield every 32), so on a
     /// busy machine a late row could start a second batch. Asking up front, from the look-ahead
-    /// of the selection, makes the statement count independent of timing and of the list length;
-    /// the rows then answer from the request's loader cache.
+    /// of the selection, makes the statement count independent of timing and of the list length.
+    /// Each session is handed its relations ([`Related`]), so its fields answer without asking the
+    /// loaders again; the loader caches hold them too, for whatever else the request resolves.
     pub async fn prefetch(ctx: &Context<'_>, sessions: &mut [&mut ChatSession]) -> Result<()> {
         let look = ctx.look_ahead();
         // The selection of a session: the field itself (`chatSession`) or a connection's nodes.
@@ -138,7 +139,7 @@ impl ChatSession {
             sessions.iter().filter_map(|s| id_of(&s.0)).collect()
         };
         let loaders = &request_scope(ctx)?.loaders;
-        /// The rows of `loader` for `ids`, when the selection asks for `field`.
+        /// The rows of `loader` for `ids`, when the selection asks for them (`wanted`).
         async fn fetch<L>(
             wanted: bool,
             loader: &async_graphql::dataloader::DataLoader<
