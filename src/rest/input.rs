@@ -91,6 +91,26 @@ pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, InputError> {
 /// The highest page number a list takes: with 100 per page, its offset still fits GraphQL's `Int`.
 pub const MAX_PAGE: i64 = 10_000_000;
 
+/// `value`, when it lies in `range`; otherwise the error a client reads for the query parameter
+/// `field`.
+pub fn bounded(
+    field: &str,
+    value: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, InputError> {
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    Err(InputError::new(
+        field,
+        format!(
+            "{field} must be between {} and {}, got {value}",
+            range.start(),
+            range.end()
+        ),
+    ))
+}
+
 /// Page and page size, checked against the surface's limits.
 pub fn page(
     page: Option<i64>,
@@ -98,20 +118,12 @@ pub fn page(
     default_per_page: i64,
     max_per_page: i64,
 ) -> Result<(i64, i64), InputError> {
-    let page = page.unwrap_or(1);
-    if !(1..=MAX_PAGE).contains(&page) {
-        return Err(InputError::new(
-            "page",
-            format!("page must be between 1 and {MAX_PAGE}, got {page}"),
-        ));
-    }
-    let per_page = per_page.unwrap_or(default_per_page);
-    if !(1..=max_per_page).contains(&per_page) {
-        return Err(InputError::new(
-            "per_page",
-            format!("per_page must be between 1 and {max_per_page}, got {per_page}"),
-        ));
-    }
+    let page = bounded("page", page.unwrap_or(1), 1..=MAX_PAGE)?;
+    let per_page = bounded(
+        "per_page",
+        per_page.unwrap_or(default_per_page),
+        1..=max_per_page,
+    )?;
     Ok((page, per_page))
 }
 
@@ -125,14 +137,7 @@ pub const MAX_OFFSET: i64 = 1_000_000_000;
 
 /// A list offset (default 0).
 pub fn offset(offset: Option<i64>) -> Result<i64, InputError> {
-    let offset = offset.unwrap_or(0);
-    if !(0..=MAX_OFFSET).contains(&offset) {
-        return Err(InputError::new(
-            "offset",
-            format!("offset must be between 0 and {MAX_OFFSET}, got {offset}"),
-        ));
-    }
-    Ok(offset)
+    bounded("offset", offset.unwrap_or(0), 0..=MAX_OFFSET)
 }
 
 /// A REST body (snake_case keys) as a GraphQL input object (camelCase keys).

@@ -266,6 +266,26 @@ async fn titles_default_seeding_and_list_order() {
             None,
             json!(["query", "offset"]),
         ),
+        // A parameter that another stands in for is still checked (schemathesis found
+        // `limit=16&per_page=-532` answered 200).
+        (
+            "GET",
+            "/api/v1/chats/?limit=16&per_page=-532",
+            None,
+            json!(["query", "per_page"]),
+        ),
+        (
+            "GET",
+            "/api/v1/chats/?per_page=16&limit=0",
+            None,
+            json!(["query", "limit"]),
+        ),
+        (
+            "GET",
+            "/api/v1/chats/?offset=10&page=0",
+            None,
+            json!(["query", "page"]),
+        ),
         // `offset + limit` overflowed before offsets were bounded.
         (
             "GET",

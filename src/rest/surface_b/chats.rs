@@ -118,6 +118,25 @@ pub struct ListChatsParams {
     pub character_id: Option<i32>,
 }
 
+impl ListChatsParams {
+    /// The rows to skip and the page size. `limit` stands for `per_page` and `offset` for `page`
+    /// when both are sent, but every parameter sent is checked, the overridden one too: a client
+    /// whose `per_page` is out of range hears so rather than getting a page it did not ask for.
+    pub fn window(&self) -> Result<(i64, i64), InputError> {
+        if let Some(limit) = self.limit {
+            input::bounded("limit", limit, 1..=MAX_PER_PAGE)?;
+        }
+        let (page, per_page) =
+            input::page(self.page, self.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+        let per_page = self.limit.unwrap_or(per_page);
+        let offset = match self.offset {
+            Some(offset) => input::offset(Some(offset))?,
+            None => input::offset_of(page, per_page),
+        };
+        Ok((offset, per_page))
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ChatList {
     pub success: bool,
@@ -179,6 +198,7 @@ struct ListedPage {
     items: Vec<Chat>,
 }
 
+const DEFAULT_PER_PAGE: i64 = 20;
 const MAX_PER_PAGE: i64 = 100;
 
 /// List chats, most recently changed first.
@@ -193,12 +213,7 @@ async fn list_chats(
     RawQuery(query): RawQuery,
 ) -> DetailResult<Json<ChatList>> {
     let params: ListChatsParams = input::query(query.as_deref())?;
-    let per_page = params.limit.or(params.per_page);
-    let (page, per_page) = input::page(params.page, per_page, 20, MAX_PER_PAGE)?;
-    let offset = match params.offset {
-        Some(_) => input::offset(params.offset)?,
-        None => input::offset_of(page, per_page),
-    };
+    let (offset, per_page) = params.window()?;
     let variables = json!({
         "first": per_page,
         "offset": offset,

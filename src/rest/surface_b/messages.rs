@@ -123,10 +123,7 @@ async fn list_chat_messages(
 ) -> DetailResult<Json<ChatMessages>> {
     let uuid = input::uuid("chat_id", &chat_id)?;
     let params: MessagePageParams = input::query(query.as_deref())?;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(InputError::new("limit", "limit must be between 1 and 200").into());
-    }
+    let limit = input::bounded("limit", params.limit.unwrap_or(50), 1..=200)?;
     let offset = input::offset(params.offset)?;
     let first = limit.min(GRAPHQL_PAGE);
     let variables = json!({

@@ -137,11 +137,7 @@ pub type DetailResult<T> = Result<T, DetailError>;
 pub(super) fn read_untrusted(raw: &str, body: &[u8]) {
     use input::{json, query};
     if let Ok(params) = query::<chats::ListChatsParams>(Some(raw)) {
-        let per_page = params.limit.or(params.per_page);
-        if let Ok((page, per_page)) = input::page(params.page, per_page, 20, 100) {
-            input::offset_of(page, per_page);
-        }
-        let _ = input::offset(params.offset);
+        let _ = params.window();
     }
     if let Ok(params) = query::<messages::MessagePageParams>(Some(raw)) {
         let _ = input::offset(params.offset);
