@@ -7,7 +7,8 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Query},
 };
 
@@ -147,6 +148,25 @@ impl MessagePageLoader {
         if let Some(before) = &window.before {
             ranked = ranked.filter(message::Column::Id.lt(before.id));
         }
+        let backend = self.db.get_database_backend();
+        if session_ids.len() == 1 {
+            // One session (the single-session query): its page read straight off the
+            // (chat_session_id, id) index. The window would number all of the session's
+            // messages and sort them again; for the bench's one session with 50 messages
+            // PostgreSQL answers the query's statements at 7,443 tps this way, 4,217 windowed
+            // (pgbench, bench/RESULTS.md).
+            let order = if window.from_end {
+                sea_orm::Order::Desc
+            } else {
+                sea_orm::Order::Asc
+            };
+            let page = ranked
+                .order_by(message::Column::Id, order)
+                .limit(window.limit + 1)
+                .offset(window.offset)
+                .build(backend);
+            return rows::decode_all(&self.db.query_all_raw(page).await?);
+        }
         let ranked = ranked
             .expr_as(
                 Expr::cust(format!(
@@ -163,8 +183,7 @@ impl MessagePageLoader {
             .and_where(Expr::col(Alias::new("row_rank")).between(first_rank, last_rank))
             .order_by(Alias::new("row_rank"), sea_orm::Order::Asc)
             .to_owned();
-        let statement = self.db.get_database_backend().build(&page);
-        rows::decode_all(&self.db.query_all_raw(statement).await?)
+        rows::decode_all(&self.db.query_all_raw(backend.build(&page)).await?)
     }
 }
 

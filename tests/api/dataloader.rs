@@ -115,3 +115,86 @@ async fn nested_message_pages_are_batched_across_sessions() {
     // sessions + one windowed message query + one count query, whatever the number of sessions.
     assert!(statements <= 3, "nested pages took {statements} statements");
 }
+
+/// A session asked for alone reads its page with a plain indexed query, in a list with the
+/// windowed one: the two give the same page, cursors and totals for every kind of argument.
+#[tokio::test]
+async fn a_message_page_is_the_same_alone_as_in_a_batch() {
+    let app = spawn_app().await;
+    let (character, ..) = seed_references(&app, "x").await;
+    let (a, b) = (
+        create_session(&app, character).await,
+        create_session(&app, character).await,
+    );
+    let mut ids_of_a = Vec::new();
+    for k in 0..7 {
+        // Interleaved, so the other session's ids fall between this one's.
+        ids_of_a.push(add_message(&app, a, &format!("a{k}")).await);
+        add_message(&app, b, &format!("b{k}")).await;
+    }
+    const PAGE: &str = "totalCount pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+        edges { cursor node { id content } }";
+    let all = app
+        .data(
+            &format!("query($id: Int!) {{ chatSession(id: $id) {{ messages {{ {PAGE} }} }} }}"),
+            json!({ "id": a }),
+        )
+        .await;
+    let edges = all["chatSession"]["messages"]["edges"].as_array().unwrap();
+    let got: Vec<i64> = edges
+        .iter()
+        .map(|e| e["node"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, ids_of_a);
+    let cursor = |i: usize| edges[i]["cursor"].as_str().unwrap().to_owned();
+
+    let cases = [
+        (json!({ "first": 3 }), &ids_of_a[0..3]),
+        (json!({ "first": 3, "offset": 2 }), &ids_of_a[2..5]),
+        (json!({ "first": 3, "offset": 6 }), &ids_of_a[6..7]),
+        (json!({ "first": 3, "offset": 9 }), &ids_of_a[0..0]),
+        (json!({ "last": 3 }), &ids_of_a[4..7]),
+        (json!({ "last": 3, "offset": 2 }), &ids_of_a[2..5]),
+        (json!({ "first": 2, "after": cursor(1) }), &ids_of_a[2..4]),
+        (json!({ "last": 2, "before": cursor(5) }), &ids_of_a[3..5]),
+        (
+            json!({ "first": 10, "after": cursor(1), "before": cursor(5) }),
+            &ids_of_a[2..5],
+        ),
+    ];
+    let args = "$first: Int, $last: Int, $offset: Int, $after: String, $before: String";
+    let pass = "first: $first, last: $last, offset: $offset, after: $after, before: $before";
+    for (variables, expected) in cases {
+        let mut alone_vars = variables.clone();
+        alone_vars["id"] = json!(a);
+        let alone = app
+            .data(
+                &format!(
+                    "query($id: Int!, {args}) {{ chatSession(id: $id) {{ messages({pass}) {{ {PAGE} }} }} }}"
+                ),
+                alone_vars,
+            )
+            .await;
+        let alone = &alone["chatSession"]["messages"];
+        let listed = app
+            .data(
+                &format!(
+                    "query({args}) {{ chatSessions(orderBy: {{ field: ID, direction: ASC }}) {{ nodes {{ id messages({pass}) {{ {PAGE} }} }} }} }}"
+                ),
+                variables.clone(),
+            )
+            .await;
+        let nodes = listed["chatSessions"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 2, "both sessions listed");
+        let in_batch = &nodes.iter().find(|n| n["id"] == a).unwrap()["messages"];
+        let got: Vec<i64> = alone["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(got, expected, "{variables}: the page alone");
+        assert_eq!(alone, in_batch, "{variables}: alone and in a batch");
+        assert_eq!(alone["totalCount"], 7, "{variables}");
+    }
+}
