@@ -15,6 +15,42 @@ def parse_result(fields):
     return float(values["rps"]), float(values["p50_ms"]), float(values["p99_ms"]), errors
 
 
+def ceilings(anchor, parley, parley_sql, concs, misses):
+    """What this machine allows, measured in the same run: a request with no data (`{ __typename }`)
+    and each query's SQL from pgbench with no server in between. A 3x target above the SQL's own
+    rate cannot be met by any server that asks the database, and the miss says so."""
+    print("Ceilings on this machine (same run):")
+    for conc in concs:
+        row = [f"  {{ __typename }} c{conc}:"]
+        if ("typename", conc) in anchor:
+            row.append(f"PostGraphile {anchor[('typename', conc)][0]:.1f} req/s,")
+        for backend in ("postgres", "sqlite"):
+            if (backend, "typename", conc) in parley:
+                row.append(f"Parley ({backend}) {parley[(backend, 'typename', conc)][0]:.1f},")
+        print(" ".join(row).rstrip(","))
+    for query in ("sessions100", "session_messages"):
+        sql = []
+        if (f"sql:{query}/prepared", 16) in anchor:
+            sql.append(("the harness's SQL", anchor[(f"sql:{query}/prepared", 16)][0]))
+        if query in parley_sql:
+            sql.append(("Parley's statements", parley_sql[query]))
+        if not sql:
+            continue
+        best = max(tps for _, tps in sql)
+        said = ", ".join(f"{name} {tps:.1f} tps" for name, tps in sql)
+        print(f"  {query} from pgbench (16 clients, prepared): {said}")
+        for conc in concs:
+            if (query, conc) not in anchor:
+                continue
+            target = 3 * anchor[(query, conc)][0]
+            print(f"    3x PostGraphile at c{conc} = {target:.1f} req/s = {target / best:.2f}x the faster SQL")
+            if target > best:
+                for i, miss in enumerate(misses):
+                    if miss.startswith(f"{query} c{conc}: req/s"):
+                        misses[i] = (f"{miss}; 3x is {target / best:.2f}x what PostgreSQL alone "
+                                     f"answers of this query here ({best:.1f} tps)")
+
+
 def main():
     run = sys.argv[1]
     parley = {}
@@ -30,10 +66,17 @@ def main():
                 cols = line.split()
                 if len(cols) < 6 or not cols[1].isdigit():
                     continue
-                # `gql:sessions100`, with `!` or `~` after it when the harness flags the row.
+                # `gql:sessions100` or `sql:sessions100/prepared` (pgbench), with `!` or `~`
+                # after it when the harness flags the row.
                 query = cols[0].removeprefix("gql:").rstrip("!~")
-                if query in ("sessions100", "session_messages"):
-                    anchor[(query, int(cols[1]))] = (float(cols[2]), float(cols[3]), float(cols[4]), int(cols[5]))
+                anchor[(query, int(cols[1]))] = (float(cols[2]), float(cols[3]), float(cols[4]), int(cols[5]))
+    parley_sql = {}
+    parley_sql_file = os.path.join(run, "pgbench_parley.txt")
+    if os.path.exists(parley_sql_file):
+        with open(parley_sql_file) as lines:
+            for line in lines:
+                query, tps = line.split()
+                parley_sql[query] = float(tps)
     rss = {}
     with open(os.path.join(run, "rss.txt")) as lines:
         for line in lines:
@@ -78,6 +121,8 @@ def main():
                         misses.append(f"{backend} REST {query} c{conc}: {share:.2f}x of GraphQL (< 0.9)")
                     if r_err:
                         misses.append(f"{backend} REST {query} c{conc}: {r_err} errors")
+    print()
+    ceilings(anchor, parley, parley_sql, concs, misses)
     print()
     for backend, mib in rss.items():
         print(f"Parley peak RSS ({backend}): {mib:.1f} MiB")
