@@ -15,10 +15,19 @@ def parse_result(fields):
     return float(values["rps"]), float(values["p50_ms"]), float(values["p99_ms"]), errors
 
 
-def ceilings(anchor, parley, parley_sql, concs, misses):
+def sql_rates(anchor, parley_sql, query):
+    """The query's SQL from pgbench in this run: (label, tps) pairs, the harness's and Parley's."""
+    rates = []
+    if (f"sql:{query}/prepared", 16) in anchor:
+        rates.append(("the harness's SQL", anchor[(f"sql:{query}/prepared", 16)][0]))
+    if query in parley_sql:
+        rates.append(("Parley's statements", parley_sql[query]))
+    return rates
+
+
+def ceilings(anchor, parley, parley_sql, concs):
     """What this machine allows, measured in the same run: a request with no data (`{ __typename }`)
-    and each query's SQL from pgbench with no server in between. A 3x target above the SQL's own
-    rate cannot be met by any server that asks the database, and the miss says so."""
+    and each query's SQL from pgbench with no server in between."""
     print("Ceilings on this machine (same run):")
     for conc in concs:
         row = [f"  {{ __typename }} c{conc}:"]
@@ -29,26 +38,16 @@ def ceilings(anchor, parley, parley_sql, concs, misses):
                 row.append(f"Parley ({backend}) {parley[(backend, 'typename', conc)][0]:.1f},")
         print(" ".join(row).rstrip(","))
     for query in ("sessions100", "session_messages"):
-        sql = []
-        if (f"sql:{query}/prepared", 16) in anchor:
-            sql.append(("the harness's SQL", anchor[(f"sql:{query}/prepared", 16)][0]))
-        if query in parley_sql:
-            sql.append(("Parley's statements", parley_sql[query]))
+        sql = sql_rates(anchor, parley_sql, query)
         if not sql:
             continue
         best = max(tps for _, tps in sql)
         said = ", ".join(f"{name} {tps:.1f} tps" for name, tps in sql)
         print(f"  {query} from pgbench (16 clients, prepared): {said}")
         for conc in concs:
-            if (query, conc) not in anchor:
-                continue
-            target = 3 * anchor[(query, conc)][0]
-            print(f"    3x PostGraphile at c{conc} = {target:.1f} req/s = {target / best:.2f}x the faster SQL")
-            if target > best:
-                for i, miss in enumerate(misses):
-                    if miss.startswith(f"{query} c{conc}: req/s"):
-                        misses[i] = (f"{miss}; 3x is {target / best:.2f}x what PostgreSQL alone "
-                                     f"answers of this query here ({best:.1f} tps)")
+            if (query, conc) in anchor:
+                target = 3 * anchor[(query, conc)][0]
+                print(f"    3x PostGraphile at c{conc} = {target:.1f} req/s = {target / best:.2f}x the faster SQL")
 
 
 def main():
@@ -106,7 +105,14 @@ def main():
                     ratio = f"{rps / a_rps:.2f}x req/s, p99 {p99 / a_p99:.2f}x"
                     if backend == "postgres":
                         if rps < 3 * a_rps:
-                            misses.append(f"{query} c{conc}: req/s {rps / a_rps:.2f}x PostGraphile (< 3x)")
+                            miss = f"{query} c{conc}: req/s {rps / a_rps:.2f}x PostGraphile (< 3x)"
+                            # A 3x above what PostgreSQL alone answers cannot be met by any server
+                            # that asks the database; the miss says so.
+                            best = max((tps for _, tps in sql_rates(anchor, parley_sql, query)), default=None)
+                            if best is not None and 3 * a_rps > best:
+                                miss += (f"; 3x is {3 * a_rps / best:.2f}x what PostgreSQL alone "
+                                         f"answers of this query here ({best:.1f} tps)")
+                            misses.append(miss)
                         if p99 > a_p99 / 3:
                             misses.append(f"{query} c{conc}: p99 {p99 / a_p99:.2f}x PostGraphile (> 1/3)")
                 print(f"{'Parley (' + backend + ')':<22} {query:<22} {conc:>4} {rps:>9.1f} {p50:>8.2f} {p99:>8.2f} {err:>6}  {ratio}")
@@ -122,7 +128,7 @@ def main():
                     if r_err:
                         misses.append(f"{backend} REST {query} c{conc}: {r_err} errors")
     print()
-    ceilings(anchor, parley, parley_sql, concs, misses)
+    ceilings(anchor, parley, parley_sql, concs)
     print()
     for backend, mib in rss.items():
         print(f"Parley peak RSS ({backend}): {mib:.1f} MiB")
