@@ -3,11 +3,29 @@
 
 pub use sea_orm_migration::prelude::*;
 
+/// `MigrationTrait` for the module's `Migration`, from the SQL it writes per backend: its consts
+/// `SQLITE_UP`, `SQLITE_DOWN`, `POSTGRES_UP` and `POSTGRES_DOWN` (see [`run_for_backend`]).
+macro_rules! sql_per_backend {
+    () => {
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                crate::run_for_backend(manager, SQLITE_UP, POSTGRES_UP).await
+            }
+
+            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                crate::run_for_backend(manager, SQLITE_DOWN, POSTGRES_DOWN).await
+            }
+        }
+    };
+}
+
 mod m20261122_000001_create_tables;
 mod m20261122_000002_message_search;
 mod m20261122_000003_character_card;
 mod m20261201_000004_live_session_index;
 mod m20261201_000005_session_tally;
+mod m20261201_000006_message_tally;
 
 pub struct Migrator;
 
@@ -40,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_character_card::Migration),
             Box::new(m20261201_000004_live_session_index::Migration),
             Box::new(m20261201_000005_session_tally::Migration),
+            Box::new(m20261201_000006_message_tally::Migration),
         ]
     }
 }

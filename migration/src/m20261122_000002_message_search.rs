@@ -4,8 +4,6 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::run_for_backend as run;
-
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -44,13 +42,4 @@ const POSTGRES_DOWN: &[&str] = &[
     "ALTER TABLE message DROP COLUMN IF EXISTS search",
 ];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_UP, POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_DOWN, POSTGRES_DOWN).await
-    }
-}
+sql_per_backend!();

@@ -13,8 +13,6 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::run_for_backend as run;
-
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -118,13 +116,4 @@ const POSTGRES_DOWN: &[&str] = &[
     "DROP TABLE IF EXISTS chat_session_tally",
 ];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_UP, POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_DOWN, POSTGRES_DOWN).await
-    }
-}
+sql_per_backend!();

@@ -16,7 +16,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 pub use api_key::{
     ApiKeys, SINGLE_USER_NAME, bootstrap_single_user, generate_api_key, store_api_key,
 };
-pub use scope::{Labeled, Owned, Versioned, live_session_tally};
+pub use scope::{
+    Labeled, Owned, Versioned, live_message_tallies, live_message_tally, live_session_tally,
+};
 
 use crate::{
     config::{AuthMode, Config, ConfigError},

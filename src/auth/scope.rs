@@ -253,3 +253,29 @@ pub fn live_session_tally(principal: Principal) -> Expr {
     // An owner who never had a session has no row yet.
     Func::coalesce([Expr::SubQuery(None, Box::new(tally.into())), Expr::val(0)]).into()
 }
+
+/// The number of rows `message::Entity::scoped(principal)` selects in each of `session_ids`, read
+/// from the tally the database keeps per session and owner (`message_tally`, maintained by
+/// triggers: migration 6) instead of counted: `(chat_session_id, live_messages)` rows, none for a
+/// session that never had a message. `tests/api/tally.rs` checks them against a count after every
+/// kind of write.
+pub fn live_message_tallies(
+    principal: Principal,
+    session_ids: impl IntoIterator<Item = i32>,
+) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .columns([Alias::new("chat_session_id"), Alias::new("live_messages")])
+        .from(Alias::new("message_tally"))
+        .and_where(Expr::col(Alias::new("owner_id")).eq(principal.account_id))
+        .and_where(Expr::col(Alias::new("chat_session_id")).is_in(session_ids))
+        .to_owned()
+}
+
+/// One session's count of [`live_message_tallies`], as an SQL expression.
+pub fn live_message_tally(principal: Principal, session_id: i32) -> Expr {
+    let tally = live_message_tallies(principal, [session_id])
+        .clear_selects()
+        .column(Alias::new("live_messages"))
+        .to_owned();
+    Func::coalesce([Expr::SubQuery(None, Box::new(tally.into())), Expr::val(0)]).into()
+}

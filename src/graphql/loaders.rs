@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::pagination::{PageArgs, Window};
 use crate::{
-    auth::{Owned, Principal},
+    auth::{Owned, Principal, live_message_tallies},
     db::rows::{self, FromRow},
     error::AppError,
 };
@@ -49,7 +49,7 @@ where
     }
 }
 
-/// Live (not deleted) messages per chat session.
+/// Live (not deleted) messages per chat session, as the database tallies them (no counting).
 pub struct MessageCountLoader {
     db: DatabaseConnection,
     principal: Principal,
@@ -60,20 +60,17 @@ impl Loader<i32> for MessageCountLoader {
     type Error = LoadError;
 
     async fn load(&self, session_ids: &[i32]) -> Result<HashMap<i32, u64>, LoadError> {
-        let counts: Vec<(i32, i64)> = message::Entity::scoped(self.principal)
-            .select_only()
-            .column(message::Column::ChatSessionId)
-            .column_as(message::Column::Id.count(), "count")
-            .filter(message::Column::ChatSessionId.is_in(session_ids.iter().copied()))
-            .group_by(message::Column::ChatSessionId)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(AppError::from)?;
-        let mut counts: HashMap<i32, u64> = counts
-            .into_iter()
-            .map(|(id, count)| (id, count as u64))
-            .collect();
+        let tallies = live_message_tallies(self.principal, session_ids.iter().copied());
+        let rows = self
+            .db
+            .query_all_raw(self.db.get_database_backend().build(&tallies))
+            .await?;
+        let mut counts = HashMap::with_capacity(session_ids.len());
+        for row in &rows {
+            let live = rows::cell::<i64>(row, 1)?;
+            counts.insert(rows::cell::<i32>(row, 0)?, u64::try_from(live).unwrap_or(0));
+        }
+        // A session that never had a message has no tally row.
         for id in session_ids {
             counts.entry(*id).or_insert(0);
         }

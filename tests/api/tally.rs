@@ -1,6 +1,7 @@
 //! List totals: the page and its `totalCount` are one statement (the count rides along as a
-//! column), and an unfiltered session list reads its total from `chat_session_tally`, which the
-//! database's triggers keep equal to a count of the live sessions after every kind of write.
+//! column); an unfiltered session list reads its total from `chat_session_tally`, and a
+//! session's message totals read `message_tally`, which the database's triggers keep equal to a
+//! count of the live rows after every kind of write.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::{Value, json};
@@ -319,4 +320,311 @@ async fn a_page_and_its_total_are_one_statement() {
         .await;
     assert_eq!(data["chatSessions"]["totalCount"], 30);
     assert_eq!(data["chatSessions"]["nodes"].as_array().unwrap().len(), 26);
+}
+
+/// `(chat_session_id, live messages)` for every session with any, counted from the messages.
+async fn messages_counted(app: &TestApp) -> Vec<(i64, i64)> {
+    pairs(
+        app,
+        "SELECT chat_session_id, COUNT(*) FROM message WHERE deleted_at IS NULL \
+         GROUP BY chat_session_id ORDER BY chat_session_id",
+    )
+    .await
+}
+
+/// The same, as the tally has it (summed over owners: a session's messages are its owner's).
+async fn messages_tallied(app: &TestApp) -> Vec<(i64, i64)> {
+    pairs(
+        app,
+        "SELECT chat_session_id, CAST(SUM(live_messages) AS BIGINT) FROM message_tally \
+         GROUP BY chat_session_id HAVING SUM(live_messages) <> 0 ORDER BY chat_session_id",
+    )
+    .await
+}
+
+/// The message tally equals the count, and every total the API gives for the session's messages
+/// equals `expected`: GraphQL's `messageCount` (alone and in a list, so the loader batches) and
+/// its `totalCount`s, surface A's `total_items` and surface B's `message_count`. The pages are
+/// smaller than the list, so that a page cannot tell the total itself.
+async fn assert_message_totals(app: &TestApp, session: i64, expected: i64, after: &str) {
+    assert_eq!(
+        messages_tallied(app).await,
+        messages_counted(app).await,
+        "message tally after {after}"
+    );
+    let data = app
+        .data(
+            "query($id: Int!) {
+               session: chatSession(id: $id) { uuid messageCount messages(first: 1) { totalCount } }
+               messages(chatSessionId: $id, first: 1) { totalCount }
+               chatSessions(first: 100) { nodes { id messageCount } } }",
+            json!({"id": session}),
+        )
+        .await;
+    let listed = data["chatSessions"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|node| node["id"] == session)
+        .map(|node| node["messageCount"].clone());
+    assert_eq!(
+        vec![
+            data["session"]["messageCount"].clone(),
+            data["session"]["messages"]["totalCount"].clone(),
+            data["messages"]["totalCount"].clone(),
+            listed.unwrap_or_default(),
+        ],
+        vec![json!(expected); 4],
+        "GraphQL totals after {after}"
+    );
+    let (status, body) = app
+        .rest(
+            "GET",
+            &format!("/api/v1/chat-sessions/{session}/messages?per_page=1"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["pagination"]["total_items"], expected,
+        "REST total_items after {after}"
+    );
+    let uuid = data["session"]["uuid"].as_str().unwrap();
+    let (status, body) = app
+        .rest("GET", &format!("/api/v1/chats/{uuid}"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["message_count"], expected,
+        "surface B message_count after {after}"
+    );
+}
+
+#[tokio::test]
+async fn the_message_tally_follows_every_kind_of_write() {
+    let app = spawn_app().await;
+    let (character, ..) = seed_references(&app, "a").await;
+    let (doomed_character, ..) = seed_references(&app, "b").await;
+    let session = create_session(&app, character).await;
+    let neighbour = create_session(&app, character).await;
+    let mut messages = Vec::new();
+    for i in 0..6 {
+        messages.push(add_message(&app, session, &format!("message {i}")).await);
+    }
+    add_message(&app, neighbour, "next door").await;
+    assert_message_totals(&app, session, 6, "6 creates").await;
+    let (status, body) = app
+        .rest(
+            "POST",
+            &format!("/api/v1/chat-sessions/{session}/messages"),
+            Some(json!({"content": "over REST"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_message_totals(&app, session, 7, "a REST create").await;
+
+    app.data(
+        "mutation($id: Int!) { deleteMessage(id: $id) }",
+        json!({"id": messages[0]}),
+    )
+    .await;
+    assert_message_totals(&app, session, 6, "a message's delete").await;
+    app.data(
+        "mutation($id: Int!) { updateMessage(id: $id, input: {content: \"edited\"}) { id } }",
+        json!({"id": messages[1]}),
+    )
+    .await;
+    assert_message_totals(&app, session, 6, "an edit").await;
+
+    // A session's soft delete hides its messages with it; its restore brings them back.
+    let delete = "mutation($id: Int!, $soft: Boolean!) { deleteChatSession(id: $id, soft: $soft) }";
+    app.data(delete, json!({"id": session, "soft": true})).await;
+    assert_eq!(
+        messages_tallied(&app).await,
+        messages_counted(&app).await,
+        "message tally after a session's soft delete"
+    );
+    app.data(
+        "mutation($id: Int!) { restoreChatSession(id: $id) { id } }",
+        json!({"id": session}),
+    )
+    .await;
+    assert_message_totals(&app, session, 6, "a session's restore").await;
+
+    // SQL run by hand: one statement inserting several rows (PostgreSQL counts it per
+    // statement), one soft-deleting several, one restoring them, one moving messages to another
+    // session, one purging.
+    let inserted = execute(
+        &app,
+        &format!(
+            "INSERT INTO message (owner_id, chat_session_id, role, content, created_at, \
+             updated_at, version) SELECT owner_id, chat_session_id, role, content, created_at, \
+             updated_at, version FROM message WHERE chat_session_id = {session} \
+             AND deleted_at IS NULL"
+        ),
+    )
+    .await;
+    assert_eq!(inserted, 6);
+    assert_message_totals(&app, session, 12, "a bulk insert").await;
+    let hidden = execute(
+        &app,
+        &format!(
+            "UPDATE message SET deleted_at = updated_at WHERE chat_session_id = {session} \
+             AND content = 'edited'"
+        ),
+    )
+    .await;
+    assert_eq!(hidden, 2);
+    assert_message_totals(&app, session, 10, "a bulk soft delete").await;
+    execute(
+        &app,
+        &format!(
+            "UPDATE message SET deleted_at = NULL WHERE chat_session_id = {session} \
+             AND content = 'edited'"
+        ),
+    )
+    .await;
+    assert_message_totals(&app, session, 12, "a bulk restore").await;
+    let moved = execute(
+        &app,
+        &format!(
+            "UPDATE message SET chat_session_id = {neighbour} WHERE chat_session_id = {session} \
+             AND content = 'message 5'"
+        ),
+    )
+    .await;
+    assert_eq!(moved, 2);
+    assert_message_totals(&app, session, 10, "a move to another session").await;
+    assert_message_totals(&app, neighbour, 3, "a move from another session").await;
+    let purged = execute(
+        &app,
+        &format!("DELETE FROM message WHERE chat_session_id = {session} AND content = 'message 4'"),
+    )
+    .await;
+    assert_eq!(purged, 2);
+    assert_message_totals(&app, session, 8, "a purge").await;
+    let purged = execute(
+        &app,
+        &format!("DELETE FROM message WHERE chat_session_id = {session}"),
+    )
+    .await;
+    assert_eq!(purged, 9, "8 live and the one deleted through the API");
+    assert_message_totals(&app, session, 0, "a purge of them all").await;
+    add_message(&app, session, "after the purge").await;
+    assert_message_totals(&app, session, 1, "a create after the purge").await;
+
+    // A session's deletion, and a character's cascade, take the messages with them.
+    app.data(delete, json!({"id": neighbour, "soft": false}))
+        .await;
+    assert_message_totals(&app, session, 1, "another session's delete").await;
+    let doomed = create_session(&app, doomed_character).await;
+    add_message(&app, doomed, "soon gone").await;
+    add_message(&app, doomed, "soon gone too").await;
+    assert_message_totals(&app, doomed, 2, "messages of a doomed session").await;
+    app.data(
+        "mutation($id: Int!) { deleteCharacter(id: $id, cascade: true) }",
+        json!({"id": doomed_character}),
+    )
+    .await;
+    assert_message_totals(&app, session, 1, "a character's cascade").await;
+
+    // Another owner's messages are tallied apart, and go with its account.
+    let other = second_owner(&app, "other").await;
+    let (status, body) = app
+        .graphql_with_key(
+            Some(&other),
+            r#"mutation { c: createCharacter(input: {label: "o", name: "Other"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .graphql_with_key(
+            Some(&other),
+            "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
+            json!({"c": id(&body["data"]["c"]["id"])}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let theirs = id(&body["data"]["createChatSession"]["id"]);
+    for content in ["theirs", "theirs too"] {
+        let (status, body) = app
+            .graphql_with_key(
+                Some(&other),
+                "mutation($id: Int!, $c: String!) { createMessage(input: {chatSessionId: $id, content: $c}) { id } }",
+                json!({"id": theirs, "c": content}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = app
+        .graphql_with_key(
+            Some(&other),
+            "query($id: Int!) { chatSession(id: $id) { messageCount } }",
+            json!({"id": theirs}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["chatSession"]["messageCount"], 2);
+    assert_message_totals(&app, session, 1, "another owner's creates").await;
+    execute(&app, "DELETE FROM account WHERE username = 'other'").await;
+    assert_eq!(
+        pairs(
+            &app,
+            &format!(
+                "SELECT owner_id, live_messages FROM message_tally WHERE chat_session_id = {theirs}"
+            )
+        )
+        .await,
+        Vec::new(),
+        "the account's tally rows are gone"
+    );
+    assert_message_totals(&app, session, 1, "another account's deletion").await;
+}
+
+#[tokio::test]
+async fn message_totals_are_read_from_the_tally() {
+    let app = spawn_app().await;
+    let (character, ..) = seed_references(&app, "a").await;
+    let session = create_session(&app, character).await;
+    let empty = create_session(&app, character).await;
+    for i in 0..5 {
+        add_message(&app, session, &format!("message {i}")).await;
+    }
+    // Set the tally wrong by hand: every total that cannot be told from its page shows it, so it
+    // is what is read.
+    execute(&app, "UPDATE message_tally SET live_messages = 999").await;
+    let data = app
+        .data(
+            "query($id: Int!, $empty: Int!) {
+               session: chatSession(id: $id) { messageCount messages(first: 2) { totalCount } }
+               messages(chatSessionId: $id, first: 2) { totalCount }
+               chatSessions(first: 10) { nodes { id messageCount } }
+               empty: chatSession(id: $empty) { messageCount } }",
+            json!({"id": session, "empty": empty}),
+        )
+        .await;
+    assert_eq!(data["session"]["messageCount"], 999);
+    assert_eq!(data["session"]["messages"]["totalCount"], 999);
+    assert_eq!(data["messages"]["totalCount"], 999);
+    let mut counts: Vec<(i64, i64)> = data["chatSessions"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| (id(&node["id"]), id(&node["messageCount"])))
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [(session, 999), (empty, 0)]);
+    // A session without a message has no tally row, and counts none.
+    assert_eq!(data["empty"]["messageCount"], 0);
+    let messages = format!("/api/v1/chat-sessions/{session}/messages");
+    let (_, body) = app
+        .rest("GET", &format!("{messages}?per_page=2"), None)
+        .await;
+    assert_eq!(body["pagination"]["total_items"], 999);
+    // A page that reaches the end of the list tells the total itself.
+    let (_, body) = app
+        .rest("GET", &format!("{messages}?per_page=50"), None)
+        .await;
+    assert_eq!(body["pagination"]["total_items"], 5);
 }

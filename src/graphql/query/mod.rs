@@ -15,7 +15,7 @@ use super::{
     },
 };
 use crate::{
-    auth::{Owned, live_session_tally},
+    auth::{Owned, live_message_tally, live_session_tally},
     db::rows::FromRow,
     domain::search::search_messages,
     error::{AppError, AppResult},
@@ -324,7 +324,7 @@ impl MessageQuery {
                 before,
                 offset,
             };
-            let count = Count::rows(ctx, &query);
+            let count = Count::of(ctx, live_message_tally(scope.principal, session.id));
             paginate(scope.db, query, Sort::by_id(), &args, count).await
         };
         page.await.map_err(|e| e.extend())
