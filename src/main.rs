@@ -327,7 +327,8 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
             }
         }
     }
-    app.state.db.close().await?;
+    // The connection is a handle on the pool: closing this clone closes the pool.
+    app.state.db.clone().close().await?;
     Ok(())
 }
 

@@ -12,8 +12,21 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+/// A handle on the app's metrics: cloned per request (the HTTP middleware's state, every
+/// component that counts), so it is one reference count and not one per metric (the profile of
+/// the 50-messages query showed the clones and their drops at 1–2% of Parley's CPU).
 #[derive(Clone)]
-pub struct Metrics {
+pub struct Metrics(std::sync::Arc<MetricSet>);
+
+impl std::ops::Deref for Metrics {
+    type Target = MetricSet;
+
+    fn deref(&self) -> &MetricSet {
+        &self.0
+    }
+}
+
+pub struct MetricSet {
     registry: Registry,
     /// Every SQL statement executed, counted through SeaORM's metric callback.
     pub db_statements: IntCounterVec,
@@ -127,7 +140,7 @@ impl Metrics {
                 .register(collector)
                 .expect("metric registered once");
         }
-        Metrics {
+        Metrics(std::sync::Arc::new(MetricSet {
             registry,
             db_statements,
             db_statement_seconds,
@@ -139,7 +152,7 @@ impl Metrics {
             model_requests,
             model_request_seconds,
             operation_names: Default::default(),
-        }
+        }))
     }
 
     /// Records the pool's state (called when `/metrics` is scraped).
