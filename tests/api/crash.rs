@@ -21,7 +21,7 @@ use tokio::{
     process::{Child, Command},
 };
 
-use crate::helpers::{fresh_database, http};
+use crate::helpers::{fresh_database, http, tallies_and_counts};
 
 const KILLS: usize = 10;
 const WRITERS: usize = 8;
@@ -160,54 +160,6 @@ async fn stored(db: &DatabaseConnection) -> (HashSet<i64>, HashMap<i64, String>)
     (sessions, messages)
 }
 
-/// The database's tallies (live sessions per owner, live messages per session and owner) and the
-/// counts they stand for: `(as tallied, as counted)` for each, rows sorted. The triggers that
-/// keep the tallies write in the writing transaction, so a kill must not part them.
-async fn tallies(db: &DatabaseConnection) -> [(Vec<[i64; 3]>, Vec<[i64; 3]>); 2] {
-    let backend = db.get_database_backend();
-    let triples = |sql: &'static str| async move {
-        let rows = db
-            .query_all_raw(Statement::from_string(backend, sql))
-            .await
-            .expect(sql);
-        rows.iter()
-            .map(|row| {
-                [
-                    row.try_get_by_index::<i32>(0).unwrap() as i64,
-                    row.try_get_by_index::<i32>(1).unwrap() as i64,
-                    row.try_get_by_index::<i64>(2).unwrap(),
-                ]
-            })
-            .collect::<Vec<_>>()
-    };
-    [
-        (
-            triples(
-                "SELECT owner_id, owner_id, live_sessions FROM chat_session_tally \
-                 WHERE live_sessions <> 0 ORDER BY owner_id",
-            )
-            .await,
-            triples(
-                "SELECT owner_id, owner_id, COUNT(*) FROM chat_session WHERE deleted_at IS NULL \
-                 GROUP BY owner_id ORDER BY owner_id",
-            )
-            .await,
-        ),
-        (
-            triples(
-                "SELECT chat_session_id, owner_id, live_messages FROM message_tally \
-                 WHERE live_messages <> 0 ORDER BY chat_session_id, owner_id",
-            )
-            .await,
-            triples(
-                "SELECT chat_session_id, owner_id, COUNT(*) FROM message WHERE deleted_at IS NULL \
-                 GROUP BY chat_session_id, owner_id ORDER BY chat_session_id, owner_id",
-            )
-            .await,
-        ),
-    ]
-}
-
 /// A small xorshift: the kill moments, repeatable from the printed seed.
 fn next(state: &mut u64) -> u64 {
     *state ^= *state << 13;
@@ -318,7 +270,7 @@ async fn writes_answered_before_a_sigkill_survive_it() {
                 known.messages.len()
             );
         }
-        for (tallied, counted) in tallies(&db).await {
+        for (tallied, counted) in tallies_and_counts(&db).await {
             assert_eq!(
                 tallied, counted,
                 "kill {kill} after {after:?}: a tally and its count"

@@ -3,7 +3,7 @@
 //! new database on it that is dropped when the test ends.
 
 use parley::Config;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
 pub struct TestApp {
@@ -261,4 +261,52 @@ pub async fn second_owner(app: &TestApp, username: &str) -> String {
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
+}
+
+/// The database's tallies (live sessions per owner, live messages per session and owner) and the
+/// counts they stand for: `(as tallied, as counted)` for each, rows sorted. The triggers that
+/// keep the tallies write in the writing transaction, so no write (nor a kill) may part them.
+pub async fn tallies_and_counts(db: &DatabaseConnection) -> [(Vec<[i64; 3]>, Vec<[i64; 3]>); 2] {
+    let backend = db.get_database_backend();
+    let triples = |sql: &'static str| async move {
+        let rows = db
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .expect(sql);
+        rows.iter()
+            .map(|row| {
+                [
+                    row.try_get_by_index::<i32>(0).unwrap() as i64,
+                    row.try_get_by_index::<i32>(1).unwrap() as i64,
+                    row.try_get_by_index::<i64>(2).unwrap(),
+                ]
+            })
+            .collect::<Vec<_>>()
+    };
+    [
+        (
+            triples(
+                "SELECT owner_id, owner_id, live_sessions FROM chat_session_tally \
+                 WHERE live_sessions <> 0 ORDER BY owner_id",
+            )
+            .await,
+            triples(
+                "SELECT owner_id, owner_id, COUNT(*) FROM chat_session WHERE deleted_at IS NULL \
+                 GROUP BY owner_id ORDER BY owner_id",
+            )
+            .await,
+        ),
+        (
+            triples(
+                "SELECT chat_session_id, owner_id, live_messages FROM message_tally \
+                 WHERE live_messages <> 0 ORDER BY chat_session_id, owner_id",
+            )
+            .await,
+            triples(
+                "SELECT chat_session_id, owner_id, COUNT(*) FROM message WHERE deleted_at IS NULL \
+                 GROUP BY chat_session_id, owner_id ORDER BY chat_session_id, owner_id",
+            )
+            .await,
+        ),
+    ]
 }

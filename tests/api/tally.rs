@@ -8,26 +8,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     TestApp, add_message, create_session, second_owner, seed_references, spawn_app,
+    tallies_and_counts,
 };
 
-/// `(owner_id, live sessions)` for every owner with any, counted from the sessions themselves.
-async fn counted(app: &TestApp) -> Vec<(i64, i64)> {
-    pairs(
-        app,
-        "SELECT owner_id, COUNT(*) FROM chat_session WHERE deleted_at IS NULL \
-         GROUP BY owner_id ORDER BY owner_id",
-    )
-    .await
-}
-
-/// The same, as the tally has it.
-async fn tallied(app: &TestApp) -> Vec<(i64, i64)> {
-    pairs(
-        app,
-        "SELECT owner_id, live_sessions FROM chat_session_tally WHERE live_sessions <> 0 \
-         ORDER BY owner_id",
-    )
-    .await
+/// Both tallies equal the counts they stand for.
+async fn assert_tallies_match(app: &TestApp, after: &str) {
+    for (tallied, counted) in tallies_and_counts(&app.db).await {
+        assert_eq!(tallied, counted, "tally after {after}");
+    }
 }
 
 async fn pairs(app: &TestApp, sql: &str) -> Vec<(i64, i64)> {
@@ -57,11 +45,7 @@ async fn execute(app: &TestApp, sql: &str) -> u64 {
 /// The tally equals the count, and the API's totals (REST and GraphQL, a page smaller than the
 /// list so that the page cannot tell the total itself) equal it too.
 async fn assert_totals(app: &TestApp, key: &str, expected: i64, after: &str) {
-    assert_eq!(
-        tallied(app).await,
-        counted(app).await,
-        "tally after {after}"
-    );
+    assert_tallies_match(app, after).await;
     let (status, body) = app
         .graphql_with_key(
             Some(key),
@@ -210,8 +194,9 @@ async fn the_session_tally_follows_every_kind_of_write() {
 
     // An account's deletion takes its sessions and its tally row.
     execute(&app, "DELETE FROM account WHERE username = 'other'").await;
-    assert_eq!(tallied(&app).await, counted(&app).await);
-    assert_eq!(counted(&app).await.len(), 1, "only the first owner is left");
+    assert_tallies_match(&app, "an account's deletion").await;
+    let [(_, live_sessions), _] = tallies_and_counts(&app.db).await;
+    assert_eq!(live_sessions.len(), 1, "only the first owner is left");
     assert_totals(&app, &key, 4, "another account's deletion").await;
 }
 
@@ -322,36 +307,12 @@ async fn a_page_and_its_total_are_one_statement() {
     assert_eq!(data["chatSessions"]["nodes"].as_array().unwrap().len(), 26);
 }
 
-/// `(chat_session_id, live messages)` for every session with any, counted from the messages.
-async fn messages_counted(app: &TestApp) -> Vec<(i64, i64)> {
-    pairs(
-        app,
-        "SELECT chat_session_id, COUNT(*) FROM message WHERE deleted_at IS NULL \
-         GROUP BY chat_session_id ORDER BY chat_session_id",
-    )
-    .await
-}
-
-/// The same, as the tally has it (summed over owners: a session's messages are its owner's).
-async fn messages_tallied(app: &TestApp) -> Vec<(i64, i64)> {
-    pairs(
-        app,
-        "SELECT chat_session_id, CAST(SUM(live_messages) AS BIGINT) FROM message_tally \
-         GROUP BY chat_session_id HAVING SUM(live_messages) <> 0 ORDER BY chat_session_id",
-    )
-    .await
-}
-
 /// The message tally equals the count, and every total the API gives for the session's messages
 /// equals `expected`: GraphQL's `messageCount` (alone and in a list, so the loader batches) and
 /// its `totalCount`s, surface A's `total_items` and surface B's `message_count`. The pages are
 /// smaller than the list, so that a page cannot tell the total itself.
 async fn assert_message_totals(app: &TestApp, session: i64, expected: i64, after: &str) {
-    assert_eq!(
-        messages_tallied(app).await,
-        messages_counted(app).await,
-        "message tally after {after}"
-    );
+    assert_tallies_match(app, after).await;
     let data = app
         .data(
             "query($id: Int!) {
@@ -439,11 +400,7 @@ async fn the_message_tally_follows_every_kind_of_write() {
     // A session's soft delete hides its messages with it; its restore brings them back.
     let delete = "mutation($id: Int!, $soft: Boolean!) { deleteChatSession(id: $id, soft: $soft) }";
     app.data(delete, json!({"id": session, "soft": true})).await;
-    assert_eq!(
-        messages_tallied(&app).await,
-        messages_counted(&app).await,
-        "message tally after a session's soft delete"
-    );
+    assert_tallies_match(&app, "a session's soft delete").await;
     app.data(
         "mutation($id: Int!) { restoreChatSession(id: $id) { id } }",
         json!({"id": session}),
