@@ -62,9 +62,9 @@ pub struct Shared {
     pub events: events::Events,
     pub metrics: metrics::Metrics,
     /// The REST surfaces' GraphQL operations, parsed once.
-    pub operations: Arc<rest::forward::Operations>,
+    pub operations: rest::forward::Operations,
     /// Surface B's legacy `/complete`: 5 calls a second per (account, chat).
-    pub complete_limiter: Arc<throttle::Throttle<(i32, uuid::Uuid)>>,
+    pub complete_limiter: throttle::Throttle<(i32, uuid::Uuid)>,
 }
 
 /// A ready-to-serve Parley.
@@ -100,10 +100,10 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         events,
         db,
         metrics,
-        operations: Arc::new(rest::forward::Operations::load()),
-        complete_limiter: Arc::new(throttle::Throttle::per_second(
+        operations: rest::forward::Operations::load(),
+        complete_limiter: throttle::Throttle::per_second(
             std::num::NonZeroU32::new(5).expect("5 is not zero"),
-        )),
+        ),
     }));
     Ok(App {
         router: router(state.clone(), config),

@@ -44,7 +44,7 @@ pub struct MetricSet {
     pub model_request_seconds: HistogramVec,
     /// Operation names seen so far; past `MAX_OPERATION_NAMES` new ones count as `other`, so a
     /// client cannot grow the series without bound.
-    operation_names: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    operation_names: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 const MAX_OPERATION_NAMES: usize = 200;
