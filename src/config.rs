@@ -63,8 +63,11 @@ pub struct Limits {
     pub rate_per_second: u32,
     pub rate_burst: u32,
     pub graphql_max_depth: usize,
-    /// Every selected field counts one, aliases included.
+    /// Every selected field counts one wherever fragments put it, aliases and `__typename`
+    /// included.
     pub graphql_max_complexity: usize,
+    /// The longest GraphQL document text, in bytes.
+    pub graphql_max_document_bytes: usize,
     pub max_body_bytes: usize,
     /// The limit for `multipart/form-data` bodies (character-card uploads, GraphQL uploads):
     /// card PNGs are often larger than any JSON request.
@@ -121,6 +124,7 @@ pub const SETTINGS: &[&str] = &[
     "PARLEY_RATE_LIMIT_BURST",
     "PARLEY_GRAPHQL_MAX_DEPTH",
     "PARLEY_GRAPHQL_MAX_COMPLEXITY",
+    "PARLEY_GRAPHQL_MAX_DOCUMENT_BYTES",
     "PARLEY_MAX_BODY_BYTES",
     "PARLEY_MAX_UPLOAD_BYTES",
     "PARLEY_REQUEST_TIMEOUT_SECONDS",
@@ -170,6 +174,7 @@ impl Config {
                 rate_burst: 100,
                 graphql_max_depth: 12,
                 graphql_max_complexity: 1000,
+                graphql_max_document_bytes: 64 * 1024,
                 max_body_bytes: 1024 * 1024,
                 max_upload_bytes: 8 * 1024 * 1024,
                 request_timeout_seconds: 30,
@@ -338,6 +343,8 @@ impl Config {
         limits.rate_burst = number("PARLEY_RATE_LIMIT_BURST", 100)? as u32;
         limits.graphql_max_depth = number("PARLEY_GRAPHQL_MAX_DEPTH", 12)? as usize;
         limits.graphql_max_complexity = number("PARLEY_GRAPHQL_MAX_COMPLEXITY", 1000)? as usize;
+        limits.graphql_max_document_bytes =
+            number("PARLEY_GRAPHQL_MAX_DOCUMENT_BYTES", 64 * 1024)? as usize;
         limits.max_body_bytes = number("PARLEY_MAX_BODY_BYTES", 1024 * 1024)? as usize;
         limits.max_upload_bytes = number("PARLEY_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)? as usize;
         limits.request_timeout_seconds = number("PARLEY_REQUEST_TIMEOUT_SECONDS", 30)?;

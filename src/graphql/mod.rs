@@ -1,5 +1,6 @@
 //! The GraphQL schema: one query root and one mutation root, each merged from per-domain parts.
 
+pub mod guard;
 pub mod loaders;
 mod mutation;
 pub mod pagination;
@@ -51,15 +52,24 @@ pub struct Engine {
     /// query waits (first come, first served) instead of interleaving with all the others: on a
     /// saturated machine that finishes each sooner and bounds the memory of answers in progress.
     queries: Arc<tokio::sync::Semaphore>,
+    /// What one document may cost (checked before async-graphql validates it).
+    document_limits: guard::DocumentLimits,
+    /// The longest document text accepted, in bytes.
+    max_document_bytes: usize,
 }
 
 impl Engine {
-    pub fn new(schema: ParleySchema, metrics: Metrics, max_concurrent_queries: usize) -> Self {
+    pub fn new(schema: ParleySchema, metrics: Metrics, limits: &Limits) -> Self {
         Engine {
             schema,
             metrics,
             persisted: moka::sync::Cache::new(1024),
-            queries: Arc::new(tokio::sync::Semaphore::new(max_concurrent_queries)),
+            queries: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_queries)),
+            document_limits: guard::DocumentLimits {
+                max_fields: limits.graphql_max_complexity,
+                max_depth: limits.graphql_max_depth,
+            },
+            max_document_bytes: limits.graphql_max_document_bytes,
         }
     }
 
@@ -114,15 +124,24 @@ impl Engine {
         response
     }
 
-    /// Resolves a persisted query and parses the document (once: async-graphql takes the parsed
-    /// one); returns the name of the operation that will run.
+    /// Resolves a persisted query, parses the document (once: async-graphql takes the parsed
+    /// one) and checks what it may cost; returns the name of the operation that will run.
     fn prepare(&self, request: &mut Request) -> Result<Option<String>, ServerError> {
+        if request.query.len() > self.max_document_bytes {
+            return Err(guard::refused(format!(
+                "the query document has {} bytes; at most {} are allowed",
+                request.query.len(),
+                self.max_document_bytes
+            )));
+        }
         if let Some(value) = request.extensions.remove("persistedQuery") {
             let document = self.persisted_document(request, value)?;
             request.set_parsed_query(document);
         }
         let requested = request.operation_name.clone();
-        let operations = &request.parsed_query()?.operations;
+        let document = request.parsed_query()?;
+        guard::check(document, self.document_limits)?;
+        let operations = &document.operations;
         let name = match (requested, operations) {
             (Some(name), _) => Some(name),
             (None, DocumentOperations::Multiple(operations)) if operations.len() == 1 => {
@@ -232,12 +251,10 @@ pub fn build_schema(data: SchemaData) -> Engine {
     .data(data.authenticator)
     .data(data.providers)
     .data(data.events)
-    // Checked while validating, before any resolver (or SQL) runs. Every field counts one
-    // towards complexity, aliases included, so a wall of aliases is refused too.
-    .limit_depth(data.limits.graphql_max_depth)
-    .limit_complexity(data.limits.graphql_max_complexity)
+    // Depth and complexity are not async-graphql's limits: `guard` checks both before
+    // validation, which would otherwise expand fragments without bound first.
     .finish();
-    Engine::new(schema, data.metrics, data.limits.max_concurrent_queries)
+    Engine::new(schema, data.metrics, &data.limits)
 }
 
 /// The checked-in `schema.graphql`: the SDL of [`build_schema`], sorted so diffs stay readable.

@@ -9,19 +9,15 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    process::Stdio,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::Child;
 
-use crate::helpers::{fresh_database, http, tallies_and_counts};
+use crate::helpers::{fresh_database, http, spawn_process, tallies_and_counts};
 
 const KILLS: usize = 10;
 const WRITERS: usize = 8;
@@ -39,36 +35,17 @@ struct Server {
     address: String,
 }
 
-fn parley_binary() -> String {
-    std::env::var("PARLEY_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_parley").to_owned())
-}
-
 async fn start(database_url: &str) -> Server {
-    let mut child = Command::new(parley_binary())
-        .env("DATABASE_URL", database_url)
-        .env("PARLEY_API_KEY", KEY)
-        .env("PARLEY_BIND", "127.0.0.1:0")
+    let (child, address) = spawn_process(
+        database_url,
+        KEY,
         // The writers are many and fast; the throttle is not what is tested here.
-        .env("PARLEY_RATE_LIMIT_PER_SECOND", "1000000")
-        .env("PARLEY_RATE_LIMIT_BURST", "1000000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("parley starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("stdout") {
-            if let Some(rest) = line.strip_prefix("Parley listening on ") {
-                return rest.trim().to_owned();
-            }
-        }
-        panic!("parley exited before listening");
-    })
-    .await
-    .expect("parley listens in time");
-    // Keep reading stdout so that the process never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        &[
+            ("PARLEY_RATE_LIMIT_PER_SECOND", "1000000"),
+            ("PARLEY_RATE_LIMIT_BURST", "1000000"),
+        ],
+    )
+    .await;
     Server { child, address }
 }
 

@@ -310,3 +310,43 @@ pub async fn tallies_and_counts(db: &DatabaseConnection) -> [(Vec<[i64; 3]>, Vec
         ),
     ]
 }
+
+/// The `parley` binary tests start as a process of its own: the debug build `cargo test` made, or
+/// the one `PARLEY_TEST_BIN` names (`.ci/run` points it at the release build).
+pub fn parley_binary() -> String {
+    std::env::var("PARLEY_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_parley").to_owned())
+}
+
+/// Starts `parley serve` on `database_url` with the single-user `key` and `settings` (variable,
+/// value) on 127.0.0.1 port 0; returns the process (killed when dropped) and its base URL.
+pub async fn spawn_process(
+    database_url: &str,
+    key: &str,
+    settings: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(parley_binary())
+        .env("DATABASE_URL", database_url)
+        .env("PARLEY_API_KEY", key)
+        .env("PARLEY_BIND", "127.0.0.1:0")
+        .envs(settings.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("parley starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("stdout") {
+            if let Some(rest) = line.strip_prefix("Parley listening on ") {
+                return rest.trim().to_owned();
+            }
+        }
+        panic!("parley exited before listening");
+    })
+    .await
+    .expect("parley listens in time");
+    // Keep reading stdout so that the process never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, address)
+}

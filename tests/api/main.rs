@@ -1,5 +1,6 @@
 //! Integration tests over real HTTP. One test binary (one link step) with a module per concern.
 
+mod attacks;
 mod auth;
 mod bad_input;
 mod cards;

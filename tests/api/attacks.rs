@@ -1,0 +1,269 @@
+//! What an attacker can make one request cost (the hardening issue's items, one case each).
+//!
+//! The heavy attacks run against a `parley` process of their own (`spawn_process`), watched while
+//! they run by a [`Watch`]: a second client asking `/healthz` and a small authenticated query every
+//! 20 ms, and the process's resident memory read from `/proc`. Every attack must leave both
+//! answering with a p99 under 100 ms, and the process less than 64 MiB bigger.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::helpers::{error_code, fresh_database, http, spawn_app_with, spawn_process};
+
+const KEY: &str = "pk_attack_test_key_0123456789";
+
+/// A `parley` process of its own, for the attacks whose cost shows in memory or stalls.
+struct Target {
+    child: tokio::process::Child,
+    address: String,
+    client: reqwest::Client,
+    _database: crate::helpers::TestDatabase,
+}
+
+impl Target {
+    async fn start(settings: &[(&str, &str)]) -> Target {
+        let (database_url, database) = fresh_database().await;
+        let (child, address) = spawn_process(&database_url, KEY, settings).await;
+        Target {
+            child,
+            address,
+            client: http(),
+            _database: database,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id().expect("the process runs")
+    }
+
+    /// POSTs a GraphQL body with the key; the status and JSON answer, or `None` past `timeout`.
+    async fn graphql(&self, body: &Value, timeout: Duration) -> Option<(u16, Value)> {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("X-API-KEY", KEY)
+            .json(body)
+            .timeout(timeout)
+            .send()
+            .await
+            .ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.json().await.ok()?))
+    }
+
+    /// Starts watching the process (after one round that opens the watcher's connections and
+    /// has its key verified): call [`Watch::finish`] when the attack is over.
+    async fn watch(&self) -> Watch {
+        let warm_up = Watch::start(self.address.clone(), self.pid());
+        let _ = warm_up.stop.send(());
+        warm_up.task.await.expect("the warm-up ran");
+        Watch::start(self.address.clone(), self.pid())
+    }
+}
+
+/// Resident memory of a process, in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+/// A well-behaved client beside an attack: its latencies and the process's memory.
+struct Watch {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<(Vec<Duration>, u64)>,
+    rss_before: u64,
+}
+
+impl Watch {
+    fn start(address: String, pid: u32) -> Watch {
+        let (stop, mut stopped) = oneshot::channel();
+        let rss_before = rss(pid);
+        let task = tokio::spawn(async move {
+            let client = http();
+            let (mut latencies, mut peak) = (Vec::new(), rss(pid));
+            loop {
+                let started = Instant::now();
+                let health = client
+                    .get(format!("{address}/healthz"))
+                    .timeout(Duration::from_secs(10))
+                    .send()
+                    .await;
+                assert!(health.is_ok_and(|r| r.status() == 200), "/healthz answers");
+                latencies.push(started.elapsed());
+                let started = Instant::now();
+                let query = client
+                    .post(format!("{address}/graphql"))
+                    .header("X-API-KEY", KEY)
+                    .json(&json!({"query": "{ me { id } }"}))
+                    .timeout(Duration::from_secs(10))
+                    .send()
+                    .await;
+                assert!(
+                    query.is_ok_and(|r| r.status() == 200),
+                    "a small query answers"
+                );
+                latencies.push(started.elapsed());
+                peak = peak.max(rss(pid));
+                // At least 25 rounds, however short the attack: a p99 of fewer says nothing.
+                if latencies.len() < 50 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                }
+            }
+            (latencies, peak)
+        });
+        Watch {
+            stop,
+            task,
+            rss_before,
+        }
+    }
+
+    /// Stops watching; fails when the well-behaved client's p99 reached 100 ms or the process
+    /// grew by 64 MiB or more.
+    async fn finish(self, attack: &str) {
+        let _ = self.stop.send(());
+        let (mut latencies, peak) = self.task.await.expect("the watch ran");
+        latencies.sort();
+        let p99 = latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)];
+        let grown = peak.saturating_sub(self.rss_before);
+        eprintln!(
+            "{attack}: {} requests beside it, p99 {p99:?}, RSS grew {:.1} MiB",
+            latencies.len(),
+            grown as f64 / 1048576.0
+        );
+        assert!(
+            p99 < Duration::from_millis(100),
+            "{attack}: p99 {p99:?} beside it"
+        );
+        assert!(
+            grown < 64 * 1024 * 1024,
+            "{attack}: RSS grew {} MiB",
+            grown / 1048576
+        );
+    }
+}
+
+/// Ten spreads of the previous fragment, `levels` deep: 10^levels fields once expanded.
+fn fan_out(levels: usize) -> String {
+    let mut text = format!("query {{ ...F{levels} }} fragment F0 on QueryRoot {{ __typename }}");
+    for level in 1..=levels {
+        let spreads = format!("...F{} ", level - 1).repeat(10);
+        text.push_str(&format!(" fragment F{level} on QueryRoot {{ {spreads}}}"));
+    }
+    text
+}
+
+/// Item 1: a fan-out of fragments is refused at once, before any validation walks it, with a key
+/// or without; the process neither stalls nor grows. Item 1 also caps the document's bytes.
+#[tokio::test]
+async fn a_fragment_fan_out_is_refused_before_it_is_expanded() {
+    let target = Target::start(&[]).await;
+    let watch = target.watch().await;
+    for levels in [7, 8, 9] {
+        let body = json!({ "query": fan_out(levels) });
+        let started = Instant::now();
+        let (status, answer) = target
+            .graphql(&body, Duration::from_secs(2))
+            .await
+            .unwrap_or_else(|| panic!("{levels} levels answer within 2 s"));
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("fields once its fragments are expanded"),
+            "{message}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+    let huge = format!("{{ {} }}", "__typename ".repeat(7000));
+    let (_, answer) = target
+        .graphql(&json!({ "query": huge }), Duration::from_secs(5))
+        .await
+        .expect("answers");
+    assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bytes"),
+        "{answer}"
+    );
+    watch.finish("fragment fan-out").await;
+}
+
+/// Item 13: aliased `__typename`s count toward complexity like any field.
+#[tokio::test]
+async fn aliased_typenames_count_toward_complexity() {
+    let app = spawn_app_with(|_| {}).await;
+    let aliases: String = (0..1200).map(|i| format!("t{i}: __typename ")).collect();
+    let body = app.graphql(&format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    let aliases: String = (0..900).map(|i| format!("t{i}: __typename ")).collect();
+    let data = app.data(&format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(data["t899"], "QueryRoot");
+}
+
+/// graphql-js's `getIntrospectionQuery()`, as GraphiQL, codegen, Apollo and Relay tooling send it
+/// (its `TypeRef` nests `ofType` eight levels).
+pub const INTROSPECTION_QUERY: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) {
+    name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+  }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}"#;
+
+/// Item 18: the standard introspection query answers with the schema; a deeper one is refused.
+#[tokio::test]
+async fn the_standard_introspection_query_answers() {
+    let app = spawn_app_with(|_| {}).await;
+    let data = app.data(INTROSPECTION_QUERY, json!({})).await;
+    let types = data["__schema"]["types"].as_array().expect("types");
+    assert!(
+        types.iter().any(|t| t["name"] == "ChatSession"),
+        "Parley's types are listed"
+    );
+    let deeper = format!(
+        "{{ __schema {{ types {{ fields {{ type {}{{ name }}{} }} }} }} }}",
+        "{ ofType ".repeat(14),
+        " }".repeat(14)
+    );
+    let body = app.graphql(&deeper, json!({})).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+}
