@@ -171,9 +171,15 @@ struct BodyLimits {
     upload: usize,
 }
 
-/// Request bodies are limited to PARLEY_MAX_BODY_BYTES, or PARLEY_MAX_UPLOAD_BYTES for
-/// `multipart/form-data` (uploads); past it, 413. A declared length is refused before reading;
-/// a streamed body is cut off where it passes the limit.
+/// The routes that read uploads (character cards): a `multipart/form-data` POST to one of them
+/// may be up to PARLEY_MAX_UPLOAD_BYTES; every other body, whatever its content type, keeps
+/// PARLEY_MAX_BODY_BYTES.
+const UPLOAD_ROUTES: &[&str] = &["/graphql", "/api/v1/characters/import"];
+
+/// Request bodies are limited to PARLEY_MAX_BODY_BYTES, or PARLEY_MAX_UPLOAD_BYTES for an upload
+/// to a route that reads one; past it, 413. A declared length is refused before reading; a
+/// streamed body is cut off where it passes the limit. The limit follows what the route reads,
+/// not the content type a client chose.
 ///
 /// tower-http's `RequestBodyLimitLayer` does the same with one fixed limit; choosing between two
 /// of them per request with tower's `Steer` does not fit axum's layers (its service would not be
@@ -188,11 +194,11 @@ async fn limit_body(
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("multipart/form-data"));
-    let limit = if multipart {
-        limits.upload
-    } else {
-        limits.body
-    };
+    let path = request.uri().path();
+    let upload = multipart
+        && request.method() == axum::http::Method::POST
+        && UPLOAD_ROUTES.contains(&path.strip_suffix('/').unwrap_or(path));
+    let limit = if upload { limits.upload } else { limits.body };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -313,11 +319,24 @@ async fn graphql_get(
     execute_over_http(state, headers, request, true).await
 }
 
+/// `POST /graphql`. A body without a `Content-Type` is refused with 415, as GraphQL over HTTP
+/// says: what it holds cannot be known (`curl -d` sends one).
 async fn graphql_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        let body = serde_json::json!({ "errors": [{
+            "message": "send the request with a Content-Type: application/json (or multipart/form-data)",
+            "extensions": { "code": "BAD_USER_INPUT" },
+        }]});
+        return (
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            axum::Json(body),
+        )
+            .into_response();
+    }
     execute_over_http(state, headers, request, false).await
 }
 

@@ -19,7 +19,10 @@ use std::collections::HashMap;
 
 use async_graphql::{
     ServerError,
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{
+        DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+        SelectionSet,
+    },
 };
 
 /// How deep an introspection selection may nest: the standard introspection query needs 14.
@@ -89,6 +92,34 @@ pub fn check(document: &ExecutableDocument, limits: DocumentLimits) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The operation `name` selects, or the document's only one; `None` when that names none.
+pub fn selected_operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        _ => None,
+    };
+    operation.map(|operation| &operation.node)
+}
+
+/// Whether the selected operation may run without credentials: a mutation of `register` and
+/// `login` fields only, written out (no fragments).
+pub fn is_open(document: &ExecutableDocument, name: Option<&str>) -> bool {
+    selected_operation(document, name).is_some_and(|operation| {
+        operation.ty == OperationType::Mutation
+            && operation.selection_set.node.items.iter().all(|selection| {
+                matches!(&selection.node, Selection::Field(field)
+                    if matches!(field.node.name.node.as_str(), "register" | "login"))
+            })
+    })
 }
 
 pub(crate) fn refused(message: String) -> ServerError {

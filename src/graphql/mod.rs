@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_graphql::{
     Context, ErrorExtensions, Request, Response, SDLExportOptions, Schema, ServerError,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+    parser::types::{DocumentOperations, OperationType},
 };
 use futures::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
@@ -33,6 +33,10 @@ pub use subscription::SubscriptionRoot;
 
 pub type ParleySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// The bytes of document text (and hashes) the persisted-query cache holds per process; the
+/// least used go first when it is full.
+pub const PERSISTED_QUERY_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// The schema and what every execution goes through, whichever way it arrives (HTTP, REST
 /// forwarding, WebSocket): automatic persisted queries, an `extensions.code` on every error, and
 /// the operation metric.
@@ -45,9 +49,12 @@ pub type ParleySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub struct Engine {
     schema: ParleySchema,
     metrics: Metrics,
-    /// Apollo APQ: documents registered under their SHA-256, per process. A replica that has not
-    /// seen a hash answers PersistedQueryNotFound and the client sends the document again.
-    persisted: moka::sync::Cache<String, ExecutableDocument>,
+    /// Apollo APQ (the one implementation; async-graphql's extension is not used): documents
+    /// registered under their SHA-256, per process. Only a document that an authenticated caller
+    /// sent and that passed validation is kept, as its text (a parsed document is ten times its
+    /// size), and the cache is bounded by the bytes it holds. A replica that has not seen a hash
+    /// answers PersistedQueryNotFound and the client sends the document again.
+    persisted: moka::sync::Cache<String, Arc<str>>,
     /// Permits for queries executing at once (`PARLEY_MAX_CONCURRENT_QUERIES`). Past the limit a
     /// query waits (first come, first served) instead of interleaving with all the others: on a
     /// saturated machine that finishes each sooner and bounds the memory of answers in progress.
@@ -63,7 +70,12 @@ impl Engine {
         Engine {
             schema,
             metrics,
-            persisted: moka::sync::Cache::new(1024),
+            persisted: moka::sync::Cache::builder()
+                .weigher(|hash: &String, text: &Arc<str>| {
+                    u32::try_from(hash.len() + text.len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(PERSISTED_QUERY_CACHE_BYTES)
+                .build(),
             queries: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_queries)),
             document_limits: guard::DocumentLimits {
                 max_fields: limits.graphql_max_complexity,
@@ -85,7 +97,18 @@ impl Engine {
     }
 
     async fn run(&self, mut request: Request, queries_only: bool) -> Response {
-        let prepared = self.prepare(&mut request).and_then(|operation| {
+        let authenticated = request
+            .data
+            .contains_key(&std::any::TypeId::of::<Principal>());
+        let mut register = None;
+        let prepared = self.prepare(&mut request, &mut register).and_then(|operation| {
+            if !authenticated && !guard::is_open(request.parsed_query()?, operation.as_deref()) {
+                return Err(AppError::Unauthenticated(
+                    "missing credentials: send an API key as X-API-KEY or a bearer token".into(),
+                )
+                .extend()
+                .into_server_error(Default::default()));
+            }
             let is_query = runs_a_query(&mut request)?;
             if queries_only && !is_query {
                 let mut error = ServerError::new(
@@ -116,6 +139,12 @@ impl Engine {
                 let response = self.schema.execute(request).await;
                 self.metrics
                     .observe_operation(operation.as_deref(), response.errors.is_empty());
+                // Validation failures come back as errors without a path and no data.
+                let validated = response.data != async_graphql::Value::Null
+                    || response.errors.iter().any(|error| !error.path.is_empty());
+                if let Some((hash, text)) = register.filter(|_| authenticated && validated) {
+                    self.persisted.insert(hash, text);
+                }
                 response
             }
             Err(error) => Response::from_errors(vec![error]),
@@ -126,7 +155,12 @@ impl Engine {
 
     /// Resolves a persisted query, parses the document (once: async-graphql takes the parsed
     /// one) and checks what it may cost; returns the name of the operation that will run.
-    fn prepare(&self, request: &mut Request) -> Result<Option<String>, ServerError> {
+    /// A document sent with its hash comes back in `register`, to be kept once it has run.
+    fn prepare(
+        &self,
+        request: &mut Request,
+        register: &mut Option<(String, Arc<str>)>,
+    ) -> Result<Option<String>, ServerError> {
         if request.query.len() > self.max_document_bytes {
             return Err(guard::refused(format!(
                 "the query document has {} bytes; at most {} are allowed",
@@ -135,8 +169,7 @@ impl Engine {
             )));
         }
         if let Some(value) = request.extensions.remove("persistedQuery") {
-            let document = self.persisted_document(request, value)?;
-            request.set_parsed_query(document);
+            *register = self.persisted_document(request, value)?;
         }
         let requested = request.operation_name.clone();
         let document = request.parsed_query()?;
@@ -152,11 +185,13 @@ impl Engine {
         Ok(name)
     }
 
+    /// Resolves `extensions.persistedQuery`: a hash alone becomes the document registered under
+    /// it; a hash with its document is checked, and answered to be registered after it runs.
     fn persisted_document(
         &self,
         request: &mut Request,
         value: async_graphql::Value,
-    ) -> Result<ExecutableDocument, ServerError> {
+    ) -> Result<Option<(String, Arc<str>)>, ServerError> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct PersistedQuery {
@@ -173,18 +208,18 @@ impl Engine {
             ));
         }
         if request.query.is_empty() {
-            return self
+            let text = self
                 .persisted
                 .get(&persisted.sha256_hash)
-                .ok_or_else(|| ServerError::new("PersistedQueryNotFound", None));
+                .ok_or_else(|| ServerError::new("PersistedQueryNotFound", None))?;
+            request.query = text.to_string();
+            return Ok(None);
         }
         let hash = format!("{:x}", Sha256::digest(request.query.as_bytes()));
         if hash != persisted.sha256_hash {
             return Err(ServerError::new("provided sha does not match query", None));
         }
-        let document = async_graphql::parser::parse_query(&request.query)?;
-        self.persisted.insert(hash, document.clone());
-        Ok(document)
+        Ok(Some((hash, Arc::from(request.query.as_str()))))
     }
 }
 
@@ -192,15 +227,8 @@ impl Engine {
 /// left to execution, which reports it).
 fn runs_a_query(request: &mut Request) -> Result<bool, ServerError> {
     let name = request.operation_name.clone();
-    let operation = match (&request.parsed_query()?.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some(operation),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next()
-        }
-        _ => None,
-    };
-    Ok(operation.is_none_or(|operation| operation.node.ty == OperationType::Query))
+    let operation = guard::selected_operation(request.parsed_query()?, name.as_deref());
+    Ok(operation.is_none_or(|operation| operation.ty == OperationType::Query))
 }
 
 /// The WebSocket transport executes through the same [`Engine`].
@@ -214,7 +242,9 @@ impl async_graphql::Executor for Engine {
         mut request: Request,
         session_data: Option<Arc<async_graphql::Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Err(error) = self.prepare(&mut request) {
+        // Over a socket a persisted document is looked up but not registered: registration
+        // waits for an answer that shows it validated, which a stream does not give first.
+        if let Err(error) = self.prepare(&mut request, &mut None) {
             let mut response = Response::from_errors(vec![error]);
             response.errors.iter_mut().for_each(ensure_code);
             return futures::stream::once(async move { response }).boxed();

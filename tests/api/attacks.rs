@@ -267,3 +267,153 @@ async fn the_standard_introspection_query_answers() {
     let body = app.graphql(&deeper, json!({})).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 }
+
+/// `(hash, body)` of a request that registers `query` as a persisted query.
+fn persisted(query: &str) -> (String, Value) {
+    use sha2::Digest;
+    let hash = format!("{:x}", sha2::Sha256::digest(query.as_bytes()));
+    let extensions = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+    (hash, json!({"query": query, "extensions": extensions}))
+}
+
+/// Item 2: the persisted-query cache keeps only documents an authenticated caller sent and that
+/// validated, and holds a bounded number of bytes whatever is sent.
+#[tokio::test]
+async fn the_persisted_query_cache_keeps_only_valid_documents_within_its_bytes() {
+    let target = Target::start(&[]).await;
+    let by_hash =
+        |hash: &str| json!({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": hash}}});
+    let not_found =
+        |answer: &Value| answer["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND";
+
+    // Without a key: refused, and not kept.
+    let (hash, body) = persisted("{ __typename }");
+    let response = target
+        .client
+        .post(format!("{}/graphql", target.address))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let (_, answer) = target
+        .graphql(&by_hash(&hash), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        not_found(&answer),
+        "a document sent without a key is not kept: {answer}"
+    );
+
+    // Invalid: answered with its errors, and not kept.
+    let (hash, body) = persisted("{ noSuchField }");
+    let (_, answer) = target.graphql(&body, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
+    let (_, answer) = target
+        .graphql(&by_hash(&hash), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        not_found(&answer),
+        "an invalid document is not kept: {answer}"
+    );
+
+    // 300 valid documents of 60 KB (18 MB of text) fill a cache bounded in bytes, not counts.
+    let watch = target.watch().await;
+    let mut last = String::new();
+    for i in 0..300 {
+        let padding = format!("# {i} {}\n", "x".repeat(60_000));
+        let (hash, body) = persisted(&format!("{padding}{{ a{i}: __typename }}"));
+        let (_, answer) = target.graphql(&body, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(answer["data"][format!("a{i}")], "QueryRoot", "{answer}");
+        last = hash;
+    }
+    let (_, answer) = target
+        .graphql(&by_hash(&last), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["data"]["a299"], "QueryRoot",
+        "the newest is kept: {answer}"
+    );
+    watch.finish("persisted-query registrations").await;
+}
+
+/// Item 13: without credentials only `register` and `login` run; `__typename`, introspection and
+/// everything else answer 401 before they are executed.
+#[tokio::test]
+async fn without_credentials_only_register_and_login_run() {
+    let app = spawn_app_with(|_| {}).await;
+    for query in [
+        "{ __typename }",
+        INTROSPECTION_QUERY,
+        "mutation { __typename }",
+        "mutation { login(username: \"a\", password: \"b\") { accessToken } __typename }",
+    ] {
+        let (status, body) = app.graphql_with_key(None, query, json!({})).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (401, "UNAUTHENTICATED"),
+            "{query}: {body}"
+        );
+        assert!(body.get("data").is_none(), "{body}");
+    }
+    // login itself runs (and says single-user mode has no passwords).
+    let (status, body) = app
+        .graphql_with_key(
+            None,
+            "mutation { login(username: \"a\", password: \"b\") { accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (200, "CONFLICT"), "{body}");
+}
+
+/// Item 10: the upload limit belongs to the routes that read uploads; any other route keeps the
+/// body limit whatever content type the client claims.
+#[tokio::test]
+async fn the_upload_limit_follows_the_route_not_the_content_type() {
+    let app = spawn_app_with(|_| {}).await;
+    let body = format!(
+        "--x\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{}\r\n--x--\r\n",
+        "a".repeat(2 * 1024 * 1024)
+    );
+    let post = |path: &str| {
+        app.client
+            .post(format!("{}{path}", app.address))
+            .header("X-API-KEY", &app.api_key)
+            .header("content-type", "multipart/form-data; boundary=x")
+            .body(body.clone())
+            .send()
+    };
+    for path in [
+        "/api/v1/characters",
+        "/api/v1/chats/",
+        "/api/v1/chat-sessions",
+    ] {
+        let response = post(path).await.unwrap();
+        assert_eq!(response.status(), 413, "{path}");
+    }
+    // The import route reads the 2 MiB upload, and finds no card in it.
+    let response = post("/api/v1/characters/import").await.unwrap();
+    assert_eq!(response.status(), 400);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], "VALIDATION_ERROR", "{answer}");
+}
+
+/// Item 16: a POST to /graphql without a content type is refused, not guessed at.
+#[tokio::test]
+async fn a_graphql_post_without_a_content_type_is_refused() {
+    let app = spawn_app_with(|_| {}).await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("X-API-KEY", &app.api_key)
+        .body(r#"{"query": "{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
+}
