@@ -29,6 +29,14 @@ use crate::{
 /// The most decoded pixel data a card image may have (e.g. 2048 x 4096 RGBA).
 pub const MAX_IMAGE_BYTES: usize = 32 * 1024 * 1024;
 
+/// The most a card's text chunk (`chara`, `ccv3`) may inflate to: the largest cards in the
+/// community's hubs, lorebooks included, are a few MB of base64.
+pub const MAX_CARD_TEXT_BYTES: usize = 8 * 1024 * 1024;
+
+/// The text chunks that carry a card, in the order they win (a V3 card over the V2 one the same
+/// file may carry for older readers).
+const CARD_KEYWORDS: [&str; 2] = ["ccv3", "chara"];
+
 /// The size of the image a PNG export gets when the character has none of its own.
 const PLAIN_IMAGE: (u32, u32) = (400, 600);
 
@@ -123,7 +131,7 @@ pub fn parse(bytes: &[u8]) -> Result<Card, CardError> {
     if bytes.starts_with(PNG_SIGNATURE) {
         let png = decode_png(bytes)?;
         // A V3 card wins over the V2 one the same file may carry for older readers.
-        let chunk = ["ccv3", "chara"].iter().find_map(|keyword| {
+        let chunk = CARD_KEYWORDS.iter().find_map(|keyword| {
             png.texts
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(keyword))
@@ -279,20 +287,51 @@ fn decode_png(bytes: &[u8]) -> Result<DecodedPng, CardError> {
     // Text chunks after the image data are read here.
     reader.finish().map_err(bad)?;
     let info = reader.info();
+    // Only the card's chunks are inflated, and each under a bound: a few hundred KB of zTXt or
+    // iTXt can inflate to gigabytes.
+    let is_card = |keyword: &str| {
+        CARD_KEYWORDS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(keyword))
+    };
+    let too_large = |keyword: &str| {
+        CardError(format!(
+            "the `{keyword}` chunk inflates to more than {} MiB; a card is never that large",
+            MAX_CARD_TEXT_BYTES / (1024 * 1024)
+        ))
+    };
+    let inflated = |keyword: &str, result: Result<(), png::DecodingError>| match result {
+        Ok(()) => Ok(()),
+        Err(png::DecodingError::Format(error))
+            if error.to_string().contains("decompression space") =>
+        {
+            Err(too_large(keyword))
+        }
+        Err(error) => Err(CardError(format!(
+            "the `{keyword}` chunk cannot be inflated: {error}"
+        ))),
+    };
     let mut texts: Vec<(String, String)> = info
         .uncompressed_latin1_text
         .iter()
+        .filter(|chunk| is_card(&chunk.keyword))
         .map(|chunk| (chunk.keyword.clone(), chunk.text.clone()))
         .collect();
-    for chunk in &info.compressed_latin1_text {
-        if let Ok(text) = chunk.get_text() {
-            texts.push((chunk.keyword.clone(), text));
-        }
+    for chunk in info
+        .compressed_latin1_text
+        .iter()
+        .filter(|c| is_card(&c.keyword))
+    {
+        let mut chunk = chunk.clone();
+        let result = chunk.decompress_text_with_limit(MAX_CARD_TEXT_BYTES);
+        inflated(&chunk.keyword, result)?;
+        texts.push((chunk.keyword.clone(), chunk.get_text().map_err(bad)?));
     }
-    for chunk in &info.utf8_text {
-        if let Ok(text) = chunk.get_text() {
-            texts.push((chunk.keyword.clone(), text));
-        }
+    for chunk in info.utf8_text.iter().filter(|c| is_card(&c.keyword)) {
+        let mut chunk = chunk.clone();
+        let result = chunk.decompress_text_with_limit(MAX_CARD_TEXT_BYTES);
+        inflated(&chunk.keyword, result)?;
+        texts.push((chunk.keyword.clone(), chunk.get_text().map_err(bad)?));
     }
     Ok(DecodedPng {
         width: frame.width,

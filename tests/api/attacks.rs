@@ -417,3 +417,81 @@ async fn a_graphql_post_without_a_content_type_is_refused() {
     let answer: Value = response.json().await.unwrap();
     assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
 }
+
+/// A zlib stream that inflates to `1 + 258 * repeats` bytes of `a`: one fixed-Huffman block of a
+/// literal and `repeats` copies of the longest match at distance 1 (13 bits for 258 bytes). Its
+/// checksum is left zero: a bounded inflater stops long before it.
+fn zlib_bomb(repeats: usize) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01];
+    let (mut bits, mut filled) = (0u64, 0u32);
+    let mut put = |value: u32, count: u32, out: &mut Vec<u8>| {
+        bits |= u64::from(value) << filled;
+        filled += count;
+        while filled >= 8 {
+            out.push(bits as u8);
+            bits >>= 8;
+            filled -= 8;
+        }
+    };
+    // Huffman codes go most significant bit first.
+    let code = |code: u32, count: u32| (code.reverse_bits() >> (32 - count), count);
+    put(1, 1, &mut out); // the final block
+    put(1, 2, &mut out); // fixed Huffman codes
+    let (literal, literal_bits) = code(0x30 + u32::from(b'a'), 8);
+    put(literal, literal_bits, &mut out);
+    let (length, length_bits) = code(0b1100_0101, 8); // length 258
+    for _ in 0..repeats {
+        put(length, length_bits, &mut out);
+        put(0, 5, &mut out); // distance 1
+    }
+    put(0, 7, &mut out); // end of block
+    put(0, 7, &mut out); // flush the last byte
+    out.extend([0, 0, 0, 0]);
+    out
+}
+
+/// `png` with one more chunk before its IEND.
+fn with_chunk(png: &[u8], kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let end = png.len() - 12;
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend(kind);
+    chunk.extend(data);
+    let crc = crc32fast::hash(&chunk[4..]);
+    chunk.extend(crc.to_be_bytes());
+    [&png[..end], &chunk, &png[end..]].concat()
+}
+
+/// Item 4: a card PNG whose `zTXt` or `iTXt` card chunk inflates to 100 MB (from 650 KB) is
+/// refused with a 400 at the bound, and the process does not grow.
+#[tokio::test]
+async fn compressed_card_chunks_are_inflated_under_a_bound() {
+    let target = Target::start(&[]).await;
+    let (_, plain) = crate::cards::png_with(&[]);
+    let bomb = zlib_bomb(400_000);
+    let ztxt = [b"chara\0\0".as_slice(), &bomb].concat();
+    let itxt = [b"ccv3\0\x01\0\0\0".as_slice(), &bomb].concat();
+    let watch = target.watch().await;
+    for png in [
+        with_chunk(&plain, b"zTXt", &ztxt),
+        with_chunk(&plain, b"iTXt", &itxt),
+    ] {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(png).file_name("bomb.png"),
+        );
+        let response = target
+            .client
+            .post(format!("{}/api/v1/characters/import", target.address))
+            .header("X-API-KEY", KEY)
+            .multipart(form)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let answer: Value = response.json().await.unwrap();
+        let message = answer["error"]["details"]["file"].to_string();
+        assert!(message.contains("inflates to more than"), "{answer}");
+    }
+    watch.finish("compressed card chunks").await;
+}

@@ -141,7 +141,7 @@ fn v3_card() -> Value {
 }
 
 /// A small RGBA image with a pattern, and the same image as a PNG carrying `texts`.
-fn png_with(texts: &[(&str, String)]) -> (Vec<u8>, Vec<u8>) {
+pub(crate) fn png_with(texts: &[(&str, String)]) -> (Vec<u8>, Vec<u8>) {
     let (width, height) = (16u32, 24u32);
     let pixels: Vec<u8> = (0..width * height)
         .flat_map(|i| {
