@@ -76,6 +76,10 @@ pub struct Limits {
     /// Queries executing at once (any transport, REST included); more wait their turn. Mutations
     /// and subscriptions are not counted: a reply may wait seconds for a model.
     pub max_concurrent_queries: usize,
+    /// How long a WebSocket may wait before its `connection_init` (then 4408).
+    pub ws_init_timeout_seconds: u64,
+    /// Open WebSockets per account.
+    pub ws_max_per_principal: usize,
 }
 
 /// SQLite runs in the process: every connection is a thread with a page cache of its own, and
@@ -125,6 +129,8 @@ pub const SETTINGS: &[&str] = &[
     "PARLEY_GRAPHQL_MAX_DEPTH",
     "PARLEY_GRAPHQL_MAX_COMPLEXITY",
     "PARLEY_GRAPHQL_MAX_DOCUMENT_BYTES",
+    "PARLEY_WS_INIT_TIMEOUT_SECONDS",
+    "PARLEY_WS_MAX_PER_ACCOUNT",
     "PARLEY_MAX_BODY_BYTES",
     "PARLEY_MAX_UPLOAD_BYTES",
     "PARLEY_REQUEST_TIMEOUT_SECONDS",
@@ -179,6 +185,8 @@ impl Config {
                 max_upload_bytes: 8 * 1024 * 1024,
                 request_timeout_seconds: 30,
                 max_concurrent_queries: default_concurrent_queries(),
+                ws_init_timeout_seconds: 10,
+                ws_max_per_principal: 32,
             },
             cors_origins: Vec::new(),
             providers: Vec::new(),
@@ -369,6 +377,8 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?;
         }
+        limits.ws_init_timeout_seconds = number("PARLEY_WS_INIT_TIMEOUT_SECONDS", 10)?;
+        limits.ws_max_per_principal = number("PARLEY_WS_MAX_PER_ACCOUNT", 32)? as usize;
         config.providers = providers(&lookup, &number)?;
         config.shutdown_grace_seconds = number("PARLEY_SHUTDOWN_GRACE_SECONDS", 30)?;
         Ok(config)

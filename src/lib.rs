@@ -16,9 +16,7 @@ pub mod metrics;
 pub mod rest;
 pub mod throttle;
 
-use async_graphql_axum::{
-    GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket, rejection::GraphQLRejection,
-};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     Router,
     extract::{RawQuery, State, WebSocketUpgrade},
@@ -63,6 +61,9 @@ pub struct Shared {
     pub metrics: metrics::Metrics,
     /// The REST surfaces' GraphQL operations, parsed once.
     pub operations: rest::forward::Operations,
+    /// Open WebSockets per account, and their limits.
+    pub sockets: graphql::ws::OpenSockets,
+    pub socket_limits: graphql::ws::SocketLimits,
     /// Surface B's legacy `/complete`: 5 calls a second per (account, chat).
     pub complete_limiter: throttle::Throttle<(i32, uuid::Uuid)>,
 }
@@ -101,6 +102,12 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         db,
         metrics,
         operations: rest::forward::Operations::load(),
+        sockets: graphql::ws::OpenSockets::default(),
+        socket_limits: graphql::ws::SocketLimits {
+            init_timeout: Duration::from_secs(config.limits.ws_init_timeout_seconds),
+            max_per_principal: config.limits.ws_max_per_principal,
+            max_message_bytes: config.limits.max_body_bytes,
+        },
         complete_limiter: throttle::Throttle::per_second(
             std::num::NonZeroU32::new(5).expect("5 is not zero"),
         ),
@@ -438,41 +445,32 @@ fn accepts_graphql_response_json(headers: &HeaderMap) -> bool {
 }
 
 /// `GET /graphql/ws`: subscriptions (and queries) over graphql-transport-ws (or the older
-/// graphql-ws protocol). The client authenticates in `connection_init`, with the same credentials
-/// as HTTP: `{"X-API-KEY": "..."}` or `{"Authorization": "Bearer ..."}`.
+/// graphql-ws protocol), under the rules of `graphql::ws`. The client authenticates in
+/// `connection_init`, with the same credentials as HTTP: `{"X-API-KEY": "..."}` or
+/// `{"Authorization": "Bearer ..."}`.
 async fn graphql_ws(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let Some(protocol) = graphql::ws::protocol(&headers) else {
+        return axum::http::StatusCode::BAD_REQUEST.into_response();
+    };
+    let limits = state.socket_limits;
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(limits.max_message_bytes)
+        .max_frame_size(limits.max_message_bytes)
         .on_upgrade(move |socket| {
-            let (engine, auth, db) = (state.graphql.clone(), state.auth.clone(), state.db.clone());
-            GraphQLWebSocket::new(socket, engine, protocol)
-                .on_connection_init(move |payload| async move {
-                    let mut headers = HeaderMap::new();
-                    if let Some(fields) = payload.as_object() {
-                        for (name, value) in fields {
-                            let (Ok(name), Some(Ok(value))) = (
-                                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
-                                value.as_str().map(HeaderValue::from_str),
-                            ) else {
-                                continue;
-                            };
-                            headers.insert(name, value);
-                        }
-                    }
-                    let principal = auth
-                        .authenticate(&headers)
-                        .await
-                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(principal);
-                    data.insert(Arc::new(graphql::loaders::Loaders::new(&db, principal)));
-                    Ok(data)
-                })
-                .serve()
+            graphql::ws::serve(
+                socket,
+                protocol,
+                state.graphql.clone(),
+                state.auth.clone(),
+                state.db.clone(),
+                state.sockets.clone(),
+                limits,
+            )
         })
 }
 

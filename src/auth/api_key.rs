@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -29,6 +30,8 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 pub struct ApiKeys {
     db: DatabaseConnection,
     verified: moka::sync::Cache<String, i32>,
+    /// Counts revocations on this replica, so open sockets verify their key again at once.
+    revoked: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 const CACHE_TTL: Duration = Duration::from_secs(60);
@@ -41,7 +44,13 @@ impl ApiKeys {
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)
                 .build(),
+            revoked: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// Changes whenever this replica revokes a key.
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revoked.subscribe()
     }
 
     /// The principal `key` belongs to, or UNAUTHENTICATED (unknown or revoked). `last_used_at`
@@ -82,6 +91,7 @@ impl ApiKeys {
         active.revoked_at = Set(Some(crate::domain::now()));
         let revoked = active.update(&self.db).await?;
         self.verified.invalidate(&key.key_hash);
+        self.revoked.send_modify(|count| *count += 1);
         Ok(revoked)
     }
 }

@@ -76,6 +76,20 @@ impl Authenticator {
     /// The principal the request's credentials name; `None` when it carries none. Bad
     /// credentials are UNAUTHENTICATED; a principal over its rate limit is RATE_LIMITED.
     pub async fn identify(&self, headers: &HeaderMap) -> AppResult<Option<Principal>> {
+        let principal = self.verify(headers).await?;
+        if let Some(principal) = principal
+            && let Err(wait) = self.limiter.check(principal.account_id)
+        {
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            });
+        }
+        Ok(principal)
+    }
+
+    /// The principal the credentials name, without spending the rate limit (an open socket
+    /// verifying that its key has not been revoked).
+    pub async fn verify(&self, headers: &HeaderMap) -> AppResult<Option<Principal>> {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -100,11 +114,6 @@ impl Authenticator {
         } else {
             return Ok(None);
         };
-        if let Err(wait) = self.limiter.check(principal.account_id) {
-            return Err(AppError::RateLimited {
-                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-            });
-        }
         Ok(Some(principal))
     }
 

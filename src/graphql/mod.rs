@@ -7,6 +7,7 @@ pub mod pagination;
 mod query;
 mod subscription;
 pub mod types;
+pub mod ws;
 
 use std::sync::Arc;
 

@@ -495,3 +495,152 @@ async fn compressed_card_chunks_are_inflated_under_a_bound() {
     }
     watch.finish("compressed card chunks").await;
 }
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The close code the server ends `socket` with (`None` when it stays open for 5 s).
+async fn close_code(socket: &mut Socket) -> Option<u16> {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
+            Err(_) => return None,
+            Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => continue,
+            Ok(_) => return Some(1006),
+        }
+    }
+}
+
+async fn subscribe(socket: &mut Socket, id: &str, query: &str) {
+    use futures::SinkExt;
+    let message = json!({"id": id, "type": "subscribe", "payload": {"query": query}});
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            message.to_string(),
+        ))
+        .await
+        .unwrap();
+}
+
+/// Item 3: revoking a key closes the sockets it opened (4403) at once, and every operation on a
+/// socket spends the account's rate limit like an HTTP request.
+#[tokio::test]
+async fn sockets_close_when_their_key_is_revoked_and_obey_the_rate_limit() {
+    use crate::replies::{next_json, ws_connect};
+    let app = spawn_app_with(|config| {
+        config.limits.rate_per_second = 5;
+        config.limits.rate_burst = 5;
+    })
+    .await;
+    let created = app
+        .data(
+            "mutation { createApiKey(name: \"socket\") { key apiKey { id } } }",
+            json!({}),
+        )
+        .await;
+    let key = created["createApiKey"]["key"].as_str().unwrap().to_owned();
+    let id = created["createApiKey"]["apiKey"]["id"].as_i64().unwrap();
+    let mut socket = ws_connect(&app, json!({"X-API-KEY": key})).await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+
+    // 20 queries at once on one socket: no more than the burst of 5 (and what refills) run.
+    for i in 0..20 {
+        subscribe(&mut socket, &format!("q{i}"), "{ me { id } }").await;
+    }
+    let (mut answered, mut limited) = (0, 0);
+    while answered + limited < 20 {
+        let message = next_json(&mut socket).await.expect("an answer");
+        if message["type"] != "next" {
+            continue;
+        }
+        match message["payload"]["errors"][0]["extensions"]["code"].as_str() {
+            Some("RATE_LIMITED") => limited += 1,
+            None => answered += 1,
+            Some(other) => panic!("{other}: {message}"),
+        }
+    }
+    assert!(limited >= 10, "{answered} answered, {limited} limited");
+
+    tokio::time::sleep(Duration::from_millis(1200)).await; // the limit refills
+    subscribe(
+        &mut socket,
+        "events",
+        "subscription { messageAdded(chatSessionId: 1) { id } }",
+    )
+    .await;
+    app.data(
+        "mutation($id: Int!) { revokeApiKey(id: $id) { revokedAt } }",
+        json!({"id": id}),
+    )
+    .await;
+    let started = Instant::now();
+    assert_eq!(close_code(&mut socket).await, Some(4403));
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// Item 8: a frame over the body limit is refused before authentication, a socket that never
+/// sends `connection_init` is closed with 4408, and an account has a bounded number of sockets.
+#[tokio::test]
+async fn sockets_are_bounded_before_and_after_authentication() {
+    use crate::replies::{next_json, ws_connect};
+    use futures::SinkExt;
+    let app = spawn_app_with(|config| {
+        config.limits.max_body_bytes = 64 * 1024;
+        config.limits.ws_init_timeout_seconds = 1;
+        config.limits.ws_max_per_principal = 3;
+    })
+    .await;
+    let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
+    let connect = || async {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.clone().into_client_request().unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    };
+
+    let mut big = connect().await;
+    // With a valid key, so only the frame's size can end it: the connection is dropped.
+    let payload = json!({"X-API-KEY": app.api_key, "x": "a".repeat(200 * 1024)});
+    let frame = json!({"type": "connection_init", "payload": payload});
+    let _ = big
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            frame.to_string(),
+        ))
+        .await;
+    assert_eq!(close_code(&mut big).await, Some(1006), "message too big");
+
+    let mut silent = connect().await;
+    let started = Instant::now();
+    assert_eq!(close_code(&mut silent).await, Some(4408));
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut socket = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
+        assert_eq!(
+            next_json(&mut socket).await.unwrap()["type"],
+            "connection_ack"
+        );
+        open.push(socket);
+    }
+    let mut fourth = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
+    assert!(
+        close_code(&mut fourth).await.is_some(),
+        "a fourth socket is refused"
+    );
+    drop(open.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
+    assert_eq!(
+        next_json(&mut again).await.unwrap()["type"],
+        "connection_ack"
+    );
+}

@@ -311,7 +311,7 @@ async fn completions_over_rest_plain_and_streamed() {
 }
 
 /// A graphql-transport-ws connection, initialised with `payload`.
-async fn ws_connect(
+pub(crate) async fn ws_connect(
     app: &TestApp,
     payload: Value,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
@@ -331,7 +331,7 @@ async fn ws_connect(
     socket
 }
 
-async fn next_json(
+pub(crate) async fn next_json(
     socket: &mut tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
