@@ -26,6 +26,7 @@ mod m20261122_000003_character_card;
 mod m20261201_000004_live_session_index;
 mod m20261201_000005_session_tally;
 mod m20261201_000006_message_tally;
+mod m20261201_000007_search_prefix;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_live_session_index::Migration),
             Box::new(m20261201_000005_session_tally::Migration),
             Box::new(m20261201_000006_message_tally::Migration),
+            Box::new(m20261201_000007_search_prefix::Migration),
         ]
     }
 }

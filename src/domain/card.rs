@@ -170,6 +170,9 @@ fn parse_json(bytes: &[u8]) -> Result<Card, CardError> {
         }
         Err(_) => return invalid("the file is neither a JSON card nor a PNG card"),
     };
+    if let Some(path) = super::validation::nul_in_json(&value) {
+        return invalid(format!("`{path}`: {}", super::validation::NUL_MESSAGE));
+    }
     let Value::Object(card) = value else {
         return invalid("a card must be a JSON object");
     };

@@ -59,3 +59,46 @@ mod tests {
         assert!(rating(None).is_ok());
     }
 }
+
+/// What a NUL in text is refused with. PostgreSQL cannot store U+0000 in `text` or `jsonb`
+/// (SQLite can); refusing it on every database gives the same answer on both.
+pub const NUL_MESSAGE: &str = "text must not contain the NUL character (U+0000)";
+
+/// The path (`data.name`, `messages.0.content`) of the first string in `value`, or object key,
+/// that holds a NUL; `None` when there is none.
+pub fn nul_in_json(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.contains('\0') => Some(String::new()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            nul_in_json(item).map(|inner| join(&index.to_string(), &inner))
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(key.replace('\0', ""));
+            }
+            nul_in_json(item).map(|inner| join(key, &inner))
+        }),
+        _ => None,
+    }
+}
+
+fn join(outer: &str, inner: &str) -> String {
+    if inner.is_empty() {
+        outer.to_owned()
+    } else {
+        format!("{outer}.{inner}")
+    }
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_is_found_where_it_is() {
+        let value = serde_json::json!({"data": {"name": "a", "tags": ["b", "c\u{0}"]}});
+        assert_eq!(nul_in_json(&value).as_deref(), Some("data.tags.1"));
+        assert_eq!(nul_in_json(&serde_json::json!({"ok": "text"})), None);
+    }
+}

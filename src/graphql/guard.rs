@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use async_graphql::{
-    ServerError,
+    ServerError, Value as ConstValue,
     parser::types::{
         DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
         SelectionSet,
@@ -92,6 +92,43 @@ pub fn check(document: &ExecutableDocument, limits: DocumentLimits) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Refuses text with a NUL (U+0000) in the request's variables or document, naming the
+/// variable field where there is one (PostgreSQL cannot store it; SQLite can: refusing it
+/// everywhere gives the same answer on both).
+pub fn refuse_nul(request: &async_graphql::Request) -> Result<(), ServerError> {
+    use crate::domain::validation::NUL_MESSAGE;
+    if request.query.contains('\0') || request.query.contains("\\u0000") {
+        return Err(refused(format!("the query document: {NUL_MESSAGE}")));
+    }
+    for (name, value) in request.variables.iter() {
+        if let Some(field) = nul_field(value) {
+            let mut error = refused(NUL_MESSAGE.to_owned());
+            let field = field.unwrap_or_else(|| name.to_string());
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("field", field);
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// `Some` when `value` holds a NUL: with the innermost object key around it, if any.
+fn nul_field(value: &ConstValue) -> Option<Option<String>> {
+    match value {
+        ConstValue::String(text) => text.contains('\0').then_some(None),
+        ConstValue::List(items) => items.iter().find_map(nul_field),
+        ConstValue::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(Some(key.replace('\0', "")));
+            }
+            nul_field(item).map(|inner| inner.or_else(|| Some(key.to_string())))
+        }),
+        _ => None,
+    }
 }
 
 /// The operation `name` selects, or the document's only one; `None` when that names none.

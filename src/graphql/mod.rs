@@ -172,6 +172,7 @@ impl Engine {
         if let Some(value) = request.extensions.remove("persistedQuery") {
             *register = self.persisted_document(request, value)?;
         }
+        guard::refuse_nul(request)?;
         let requested = request.operation_name.clone();
         let document = request.parsed_query()?;
         guard::check(document, self.document_limits)?;

@@ -50,6 +50,17 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, InputError> {
             "the body must be a JSON object",
         ));
     }
+    // JSON can carry a NUL only as the escape `\u0000`; look for the field only when it is there.
+    if body.windows(6).any(|window| window == b"\\u0000")
+        && let Ok(value) = serde_json::from_slice::<Value>(body)
+        && let Some(field) = crate::domain::validation::nul_in_json(&value)
+    {
+        return Err(InputError::at(
+            "body",
+            field,
+            crate::domain::validation::NUL_MESSAGE,
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let message = e.inner().to_string();
@@ -60,6 +71,14 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, InputError> {
 /// A query string.
 pub fn query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, InputError> {
     let raw = raw.unwrap_or_default();
+    if let Some((field, _)) = url::form_urlencoded::parse(raw.as_bytes())
+        .find(|(key, value)| key.contains('\0') || value.contains('\0'))
+    {
+        return Err(InputError::new(
+            field.replace('\0', ""),
+            crate::domain::validation::NUL_MESSAGE,
+        ));
+    }
     let deserializer =
         serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(raw.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|e| {

@@ -644,3 +644,120 @@ async fn sockets_are_bounded_before_and_after_authentication() {
         "connection_ack"
     );
 }
+
+/// Item 5: NUL in any text is refused with the surface's own 4xx naming the field (PostgreSQL
+/// cannot store it, SQLite can: the answer is the same on both), and a long message of many
+/// distinct words is stored and found.
+#[tokio::test]
+async fn nul_is_refused_everywhere_and_long_messages_are_stored() {
+    let app = spawn_app_with(|_| {}).await;
+    let nul = "a\u{0}b";
+
+    let body = app
+        .graphql(
+            "mutation($label: String!) { createCharacter(input: {label: $label, name: \"N\"}) { id } }",
+            json!({"label": nul}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "label", "{body}");
+    let body = app
+        .graphql(
+            r#"mutation { createCharacter(input: {label: "a\u0000b", name: "N"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+
+    // Surface A: 400 naming the field.
+    let (status, body) = app
+        .rest(
+            "POST",
+            "/api/v1/characters",
+            Some(json!({"label": nul, "name": "N"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["details"]["label"].is_string(), "{body}");
+
+    let (status, created) = app
+        .rest(
+            "POST",
+            "/api/v1/characters",
+            Some(json!({"label": "n", "name": "N"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (status, chat) = app
+        .rest(
+            "POST",
+            "/api/v1/chats/",
+            Some(json!({"character_id": created["id"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{chat}");
+    let chat_id = chat["id"].as_str().unwrap().to_owned();
+
+    // Surface B: 422 with the field's location.
+    for (path, body, field) in [
+        (
+            format!("/api/v1/chats/{chat_id}/messages"),
+            json!({"role": "user", "content": nul}),
+            "content",
+        ),
+        (
+            format!("/api/v1/chats/{chat_id}"),
+            json!({"title": nul}),
+            "title",
+        ),
+        (
+            "/api/v1/chat/completions".to_owned(),
+            json!({"model": nul, "messages": [{"role": "user", "content": "hi"}]}),
+            "model",
+        ),
+    ] {
+        let method = if path.ends_with(&chat_id) {
+            "PUT"
+        } else {
+            "POST"
+        };
+        let (status, answer) = app.rest(method, &path, Some(body)).await;
+        assert_eq!(status, 422, "{path}: {answer}");
+        assert_eq!(answer["detail"][0]["loc"][1], field, "{path}: {answer}");
+    }
+    let (status, answer) = app
+        .rest(
+            "GET",
+            &format!("/api/v1/chats/{chat_id}/messages/search?query=a%00b"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+
+    // A card whose name holds a NUL.
+    let card = json!({"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": nul}});
+    let (status, answer) = app
+        .import_card(&app.api_key, card.to_string().into_bytes(), None)
+        .await;
+    assert_eq!(status, 400, "{answer}");
+
+    // 110,000 distinct words (770 KB): stored, and found by a word near its start.
+    let words: String = (0..110_000).map(|i| format!("w{i:06x} ")).collect();
+    let (status, answer) = app
+        .rest(
+            "POST",
+            &format!("/api/v1/chats/{chat_id}/messages"),
+            Some(json!({"role": "user", "content": words})),
+        )
+        .await;
+    assert_eq!(status, 201, "{}", answer["detail"]);
+    let (status, found) = app
+        .rest(
+            "GET",
+            &format!("/api/v1/chats/{chat_id}/messages/search?query=w000010"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{}", found["detail"]);
+    assert_eq!(found["total"], 1, "the long message is found");
+}
