@@ -156,6 +156,9 @@ pub async fn reply(
 
     let now = crate::domain::now();
     let txn = begin_write(services.db).await?;
+    // The session first (see `touch_live_session`): a session deleted while the model was
+    // answering gets nothing saved into it.
+    touch_live_session(&txn, principal, session_id, now).await?;
     if let Some(old) = replacing {
         message::Entity::update_many()
             .col_expr(message::Column::DeletedAt, Expr::value(now))
@@ -171,12 +174,6 @@ pub async fn reply(
         None => None,
     };
     let reply = new_message("assistant", text).insert(&txn).await?;
-    chat_session::Entity::update_many()
-        .col_expr(chat_session::Column::UpdatedAt, Expr::value(now))
-        .filter(chat_session::Entity::visible_to(principal))
-        .filter(chat_session::Column::Id.eq(session_id))
-        .exec(&txn)
-        .await?;
     txn.commit().await?;
 
     if let Some(user) = &user_message {
@@ -198,6 +195,32 @@ pub async fn reply(
         user_message,
         reply,
     })
+}
+
+/// Moves a live session's `updatedAt` as the first write of a transaction that adds to it, or
+/// answers NOT_FOUND when the session is gone (deleted, soft-deleted, another owner's).
+///
+/// Every write path locks a session's row before its messages (and the message tally their
+/// triggers update): a message insert that locked the tally and then waited for the session,
+/// while a soft delete held the session and waited for the tally, deadlocked on PostgreSQL. The
+/// update also re-checks that the session is live after waiting for a concurrent delete, so a
+/// message is never committed into a session deleted meanwhile.
+pub async fn touch_live_session(
+    txn: &sea_orm::DatabaseTransaction,
+    principal: Principal,
+    session_id: i32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let touched = chat_session::Entity::update_many()
+        .col_expr(chat_session::Column::UpdatedAt, Expr::value(now))
+        .filter(chat_session::Entity::visible_to(principal))
+        .filter(chat_session::Column::Id.eq(session_id))
+        .exec(txn)
+        .await?;
+    if touched.rows_affected == 0 {
+        return Err(AppError::not_found("ChatSession", session_id));
+    }
+    Ok(())
 }
 
 /// The last live message of the session, if it is the assistant's (what a regeneration replaces).

@@ -761,3 +761,182 @@ async fn nul_is_refused_everywhere_and_long_messages_are_stored() {
     assert_eq!(status, 200, "{}", found["detail"]);
     assert_eq!(found["total"], 1, "the long message is found");
 }
+
+/// Sends one REST request with the app's key; the status and JSON body (null when not JSON).
+async fn send(
+    app: &crate::helpers::TestApp,
+    method: &str,
+    path: String,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = app
+        .client
+        .request(method, format!("{}{path}", app.address))
+        .header("X-API-KEY", &app.api_key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Items 6, 11, 12 (acceptance line 3): ten chats, each with nine writes at once (four message
+/// POSTs, a soft delete, four more POSTs), then a restore racing a hard delete, twenty rounds.
+/// No answer is a 5xx; afterwards every acknowledged message of a surviving chat is there, none of
+/// a purged one, and every tally equals its rows.
+#[tokio::test]
+async fn concurrent_writes_deletes_and_restores_never_fail_or_lose_data() {
+    use futures::future::join_all;
+    let app = spawn_app_with(|config| {
+        config.limits.rate_per_second = 1_000_000;
+        config.limits.rate_burst = 1_000_000;
+        config.db_max_connections = 10;
+    })
+    .await;
+    let (status, character) = send(
+        &app,
+        "POST",
+        "/api/v1/characters".into(),
+        Some(json!({"label": "race", "name": "Race"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{character}");
+    for round in 0..20 {
+        let mut chats = Vec::new();
+        for _ in 0..10 {
+            let (status, chat) = send(
+                &app,
+                "POST",
+                "/api/v1/chats/".into(),
+                Some(json!({"character_id": character["id"]})),
+            )
+            .await;
+            assert_eq!(status, 201, "{chat}");
+            chats.push(chat["id"].as_str().unwrap().to_owned());
+        }
+        let app = &app;
+        let writes = chats.iter().flat_map(|chat| {
+            (0..9).map(move |i| async move {
+                let (status, body) = if i == 4 {
+                    send(app, "DELETE", format!("/api/v1/chats/{chat}"), None).await
+                } else {
+                    let message = json!({"role": "user", "content": format!("{round}-{i}")});
+                    send(
+                        app,
+                        "POST",
+                        format!("/api/v1/chats/{chat}/messages"),
+                        Some(message),
+                    )
+                    .await
+                };
+                assert!(status < 500, "round {round}: {status} {body}");
+                (chat.clone(), i, status, body)
+            })
+        });
+        let outcomes = join_all(writes).await;
+        for (_, i, status, body) in &outcomes {
+            let allowed: &[u16] = if *i == 4 { &[204, 200] } else { &[201, 404] };
+            assert!(
+                allowed.contains(status),
+                "round {round}, write {i}: {status} {body}"
+            );
+            if *status == 201 {
+                assert!(body["conversation_id"].is_string(), "{body}");
+            }
+        }
+        let races = chats.iter().flat_map(|chat| {
+            [
+                ("POST", format!("/api/v1/chats/{chat}/restore")),
+                ("DELETE", format!("/api/v1/chats/{chat}?hard_delete=true")),
+            ]
+            .map(|(method, path)| send(app, method, path, None))
+        });
+        for (status, body) in join_all(races).await {
+            assert!(status < 500, "round {round}: {status} {body}");
+        }
+        for chat in &chats {
+            let acknowledged: std::collections::BTreeSet<String> = outcomes
+                .iter()
+                .filter(|(c, i, status, _)| c == chat && *i != 4 && *status == 201)
+                .map(|(_, _, _, body)| body["content"].as_str().unwrap().to_owned())
+                .collect();
+            let (status, listed) = send(
+                app,
+                "GET",
+                format!("/api/v1/chats/{chat}/messages?limit=100"),
+                None,
+            )
+            .await;
+            match status {
+                404 => {}
+                200 => {
+                    let stored: std::collections::BTreeSet<String> = listed
+                        .as_array()
+                        .or_else(|| listed["messages"].as_array())
+                        .or_else(|| listed["data"].as_array())
+                        .expect("a list")
+                        .iter()
+                        .map(|m| m["content"].as_str().unwrap().to_owned())
+                        .collect();
+                    assert_eq!(
+                        stored, acknowledged,
+                        "round {round}: the restored chat's messages"
+                    );
+                }
+                other => panic!("{other}: {listed}"),
+            }
+        }
+        let [sessions, messages] = crate::helpers::tallies_and_counts(&app.db).await;
+        assert_eq!(sessions.0, sessions.1, "round {round}: session tallies");
+        assert_eq!(messages.0, messages.1, "round {round}: message tallies");
+    }
+}
+
+/// Item 12: a hard delete and an update, both expecting version 1, race; at most one succeeds.
+#[tokio::test]
+async fn a_versioned_delete_and_a_versioned_update_never_both_succeed() {
+    let app = spawn_app_with(|config| {
+        config.limits.rate_per_second = 1_000_000;
+        config.limits.rate_burst = 1_000_000;
+    })
+    .await;
+    let (_, character) = send(
+        &app,
+        "POST",
+        "/api/v1/characters".into(),
+        Some(json!({"label": "v", "name": "V"})),
+    )
+    .await;
+    for trial in 0..30 {
+        let (_, chat) = send(
+            &app,
+            "POST",
+            "/api/v1/chats/".into(),
+            Some(json!({"character_id": character["id"]})),
+        )
+        .await;
+        let chat = chat["id"].as_str().unwrap().to_owned();
+        let (delete, update) = tokio::join!(
+            send(
+                &app,
+                "DELETE",
+                format!("/api/v1/chats/{chat}?hard_delete=true&expected_version=1"),
+                None
+            ),
+            send(
+                &app,
+                "PUT",
+                format!("/api/v1/chats/{chat}?expected_version=1"),
+                Some(json!({"title": "t"}))
+            ),
+        );
+        assert!(delete.0 < 500 && update.0 < 500, "{delete:?} {update:?}");
+        let both = (200..300).contains(&delete.0) && (200..300).contains(&update.0);
+        assert!(
+            !both,
+            "trial {trial}: both succeeded: {delete:?} {update:?}"
+        );
+    }
+}

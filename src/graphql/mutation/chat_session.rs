@@ -316,11 +316,22 @@ impl ChatSessionMutation {
                     .exec(&txn)
                     .await?;
             } else {
-                chat_session::Entity::delete_many()
+                // One conditional statement: an update that commits between the read above and
+                // this delete leaves a version the delete no longer matches.
+                let mut delete = chat_session::Entity::delete_many()
                     .filter(chat_session::Entity::owned_by(scope.principal))
-                    .filter(chat_session::Column::Id.eq(session.id))
-                    .exec(&txn)
-                    .await?;
+                    .filter(chat_session::Column::Id.eq(session.id));
+                if let Some(expected) = expected_version {
+                    delete = delete.filter(chat_session::Column::Version.eq(expected));
+                }
+                if delete.exec(&txn).await?.rows_affected == 0 {
+                    let now =
+                        find_session(&txn, scope.principal, Some(session.id), None, true).await?;
+                    return Err(AppError::VersionMismatch {
+                        expected: expected_version.unwrap_or(session.version),
+                        found: now.version,
+                    });
+                }
             }
             txn.commit().await?;
             Ok(())
@@ -344,17 +355,9 @@ impl ChatSessionMutation {
             let Some(deleted_at) = session.deleted_at else {
                 return Ok(session);
             };
-            message::Entity::update_many()
-                .col_expr(
-                    message::Column::DeletedAt,
-                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-                )
-                .filter(message::Entity::owned_by(scope.principal))
-                .filter(message::Column::ChatSessionId.eq(session.id))
-                .filter(message::Column::DeletedAt.eq(deleted_at))
-                .exec(&txn)
-                .await?;
-            chat_session::Entity::update_many()
+            // The session's row before its messages, as on every write path
+            // (`domain::chat::touch_live_session`).
+            let restored = chat_session::Entity::update_many()
                 .col_expr(
                     chat_session::Column::DeletedAt,
                     Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
@@ -366,6 +369,21 @@ impl ChatSessionMutation {
                 )
                 .filter(chat_session::Entity::owned_by(scope.principal))
                 .filter(chat_session::Column::Id.eq(session.id))
+                .filter(chat_session::Column::DeletedAt.eq(deleted_at))
+                .exec(&txn)
+                .await?;
+            if restored.rows_affected == 0 {
+                // Purged or restored meanwhile: answer what is there now.
+                return find_session(&txn, scope.principal, Some(session.id), None, true).await;
+            }
+            message::Entity::update_many()
+                .col_expr(
+                    message::Column::DeletedAt,
+                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                )
+                .filter(message::Entity::owned_by(scope.principal))
+                .filter(message::Column::ChatSessionId.eq(session.id))
+                .filter(message::Column::DeletedAt.eq(deleted_at))
                 .exec(&txn)
                 .await?;
             let restored =

@@ -1,6 +1,6 @@
 use async_graphql::{Context, ErrorExtensions, InputObject, Object, Result};
 use entity::message;
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, sea_query::Expr};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set, sea_query::Expr};
 use uuid::Uuid;
 
 use super::{chat_session::find_session, set_if};
@@ -55,14 +55,12 @@ impl MessageMutation {
             )
             .await?;
             let now = domain::now();
+            domain::chat::touch_live_session(&txn, scope.principal, session.id, now).await?;
             let role = input.role.as_str();
             let message =
                 domain::chat::new_message(scope.principal, session.id, role, input.content, now)
                     .insert(&txn)
                     .await?;
-            let mut session = session.into_active_model();
-            session.updated_at = Set(now);
-            session.update(&txn).await?;
             txn.commit().await?;
             events
                 .message_added(message.owner_id, message.chat_session_id, message.id)

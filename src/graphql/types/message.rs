@@ -4,7 +4,7 @@ use entity::message;
 use futures::FutureExt;
 use uuid::Uuid;
 
-use crate::{error::AppError, graphql::request_scope};
+use crate::graphql::request_scope;
 
 pub struct Message(pub message::Model);
 super::wraps!(Message, message::Model);
@@ -50,18 +50,26 @@ impl Message {
     async fn sender(&self) -> &str {
         &self.0.role
     }
-    /// The session's uuid (surface B's `conversation_id`).
+    /// The session's uuid (surface B's `conversation_id`). A message just written into a session
+    /// that was soft-deleted right after still says where it went: the answer to a write
+    /// describes that write.
     async fn chat_session_uuid(&self, ctx: &Context<'_>) -> Result<Uuid> {
         let id = self.0.chat_session_id;
-        request_scope(ctx)?
+        let scope = request_scope(ctx)?;
+        let live = scope
             .loaders
             .chat_session
             .load_one(id)
             .boxed()
             .await
-            .map_err(|e| e.extend())?
-            .map(|session| session.uuid)
-            .ok_or_else(|| AppError::not_found("ChatSession", id).extend())
+            .map_err(|e| e.extend())?;
+        match live {
+            Some(session) => Ok(session.uuid),
+            None => crate::graphql::find_session(scope.db, scope.principal, Some(id), None, true)
+                .await
+                .map(|session| session.uuid)
+                .map_err(|e| e.extend()),
+        }
     }
     async fn content(&self) -> &str {
         &self.0.content
