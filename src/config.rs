@@ -80,6 +80,11 @@ pub struct Limits {
     pub ws_init_timeout_seconds: u64,
     /// Open WebSockets per account.
     pub ws_max_per_principal: usize,
+    /// Open connections (see `serve`).
+    pub max_connections: usize,
+    /// How long a client has to send a request's headers, from when its connection opened or
+    /// its previous answer went out (so also how long a connection may idle).
+    pub header_timeout_seconds: u64,
 }
 
 /// SQLite runs in the process: every connection is a thread with a page cache of its own, and
@@ -101,6 +106,21 @@ fn default_db_connections(database_url: &str) -> u32 {
 /// limit; p99 172 ms against 185 ms; peak RSS 73 MiB against 84 MiB.
 fn default_concurrent_queries() -> usize {
     4 * std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// 10,000 connections, or fewer when the process may not open that many files: the open-file
+/// limit less room for the database pool, the log and the connections past the cap.
+fn default_max_connections() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the limit into the struct it is given, nothing else.
+    let files = match unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } {
+        0 => limit.rlim_cur as usize,
+        _ => 1024,
+    };
+    files.saturating_sub(256).clamp(64, 10_000)
 }
 
 /// A setting that could not be used; names the key so the operator knows what to fix.
@@ -131,6 +151,8 @@ pub const SETTINGS: &[&str] = &[
     "PARLEY_GRAPHQL_MAX_DOCUMENT_BYTES",
     "PARLEY_WS_INIT_TIMEOUT_SECONDS",
     "PARLEY_WS_MAX_PER_ACCOUNT",
+    "PARLEY_MAX_CONNECTIONS",
+    "PARLEY_HEADER_TIMEOUT_SECONDS",
     "PARLEY_MAX_BODY_BYTES",
     "PARLEY_MAX_UPLOAD_BYTES",
     "PARLEY_REQUEST_TIMEOUT_SECONDS",
@@ -156,6 +178,14 @@ fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// The bounds `serve` puts on connections.
+    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            max_connections: self.limits.max_connections,
+            header_timeout: std::time::Duration::from_secs(self.limits.header_timeout_seconds),
+        }
+    }
+
     /// The configuration of a fresh install: SQLite in the working directory, 127.0.0.1:8000,
     /// single-user mode.
     pub fn defaults() -> Self {
@@ -187,6 +217,8 @@ impl Config {
                 max_concurrent_queries: default_concurrent_queries(),
                 ws_init_timeout_seconds: 10,
                 ws_max_per_principal: 32,
+                max_connections: default_max_connections(),
+                header_timeout_seconds: 20,
             },
             cors_origins: Vec::new(),
             providers: Vec::new(),
@@ -379,6 +411,9 @@ impl Config {
         }
         limits.ws_init_timeout_seconds = number("PARLEY_WS_INIT_TIMEOUT_SECONDS", 10)?;
         limits.ws_max_per_principal = number("PARLEY_WS_MAX_PER_ACCOUNT", 32)? as usize;
+        limits.max_connections =
+            number("PARLEY_MAX_CONNECTIONS", default_max_connections() as u64)? as usize;
+        limits.header_timeout_seconds = number("PARLEY_HEADER_TIMEOUT_SECONDS", 20)?;
         config.providers = providers(&lookup, &number)?;
         config.shutdown_grace_seconds = number("PARLEY_SHUTDOWN_GRACE_SECONDS", 30)?;
         Ok(config)

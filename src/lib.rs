@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod llm;
 pub mod metrics;
 pub mod rest;
+pub mod serve;
 pub mod throttle;
 
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};

@@ -308,21 +308,24 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     // On SIGTERM/SIGINT: stop accepting, let in-flight requests and streams finish for up to the
     // grace period, then close the pool and exit.
     let (stopping, stop) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app.router)
-        .with_graceful_shutdown(async move {
+    let server = parley::serve::serve(
+        listener,
+        app.router,
+        config.connection_limits(),
+        async move {
             let mut stop = stop;
             let _ = stop.changed().await;
-        })
-        .into_future();
+        },
+    );
     let mut server = tokio::spawn(server);
     tokio::select! {
-        finished = &mut server => finished??,
+        finished = &mut server => finished?,
         () = shutdown_signal() => {
             tracing::info!(grace_seconds = config.shutdown_grace_seconds, "shutting down");
             let _ = stopping.send(true);
             let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
             match tokio::time::timeout(grace, &mut server).await {
-                Ok(finished) => finished??,
+                Ok(finished) => finished?,
                 Err(_) => tracing::warn!("grace period over; dropping the requests still running"),
             }
         }

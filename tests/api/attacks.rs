@@ -940,3 +940,93 @@ async fn a_versioned_delete_and_a_versioned_update_never_both_succeed() {
         );
     }
 }
+
+/// Whether the server closes `stream` within `within` (reads until end of file).
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 1024];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Item 7: a request whose headers trickle in, and an idle keep-alive connection, are closed after
+/// the header timeout; past the connection cap `/healthz` still answers, and the process never
+/// runs out of file descriptors.
+#[tokio::test]
+async fn slow_idle_and_too_many_connections_are_bounded() {
+    use tokio::io::AsyncWriteExt;
+    let target = Target::start(&[
+        ("PARLEY_HEADER_TIMEOUT_SECONDS", "1"),
+        ("PARLEY_MAX_CONNECTIONS", "40"),
+    ])
+    .await;
+    let host = target.address.trim_start_matches("http://").to_owned();
+
+    // A header line every 300 ms never completes the request: closed after about a second.
+    let mut slow = tokio::net::TcpStream::connect(&host).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let trickle = async {
+        for i in 0..20 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if slow
+                .write_all(format!("X-{i}: y\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(8), trickle)
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(1)).await,
+        "the trickle is cut off"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A keep-alive connection left idle after its answer is closed too.
+    let mut idle = tokio::net::TcpStream::connect(&host).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(4)).await,
+        "the idle connection is closed"
+    );
+
+    // 200 idle connections, five times the cap: /healthz and a query still answer beside them.
+    let watch = target.watch().await;
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(&host).await {
+            idle.push(stream);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let response = http()
+        .get(format!("{}/healthz", target.address))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .expect("/healthz answers past the cap");
+    assert_eq!(response.status(), 200);
+    drop(idle);
+    watch.finish("idle connections past the cap").await;
+}

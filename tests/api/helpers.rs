@@ -110,7 +110,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .expect("bind port 0");
     let address = format!("http://{}", listener.local_addr().unwrap());
     let db = app.state.db.clone();
-    tokio::spawn(async move { axum::serve(listener, app.router).await });
+    let limits = config.connection_limits();
+    tokio::spawn(parley::serve::serve(
+        listener,
+        app.router,
+        limits,
+        std::future::pending(),
+    ));
     TestApp {
         address,
         database_url,
