@@ -302,6 +302,7 @@ async fn limit_error_body(response: Response) -> Response {
 /// otherwise GraphQL over HTTP's GET, which runs queries only (a mutation is 405).
 async fn graphql_get(
     State(state): State<AppState>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     request: Result<GraphQLRequest, GraphQLRejection>,
@@ -324,13 +325,15 @@ async fn graphql_get(
         }
         request
     });
-    execute_over_http(state, headers, request, true).await
+    let client = auth::ClientAddress::of(connect);
+    execute_over_http(state, headers, client, request, true).await
 }
 
 /// `POST /graphql`. A body without a `Content-Type` is refused with 415, as GraphQL over HTTP
 /// says: what it holds cannot be known (`curl -d` sends one).
 async fn graphql_handler(
     State(state): State<AppState>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
@@ -345,7 +348,8 @@ async fn graphql_handler(
         )
             .into_response();
     }
-    execute_over_http(state, headers, request, false).await
+    let client = auth::ClientAddress::of(connect);
+    execute_over_http(state, headers, client, request, false).await
 }
 
 /// One GraphQL request over HTTP (POST, or GET with `queries_only`), answered in the media type
@@ -353,6 +357,7 @@ async fn graphql_handler(
 async fn execute_over_http(
     state: AppState,
     headers: HeaderMap,
+    client: Option<auth::ClientAddress>,
     request: Result<GraphQLRequest, GraphQLRejection>,
     queries_only: bool,
 ) -> Response {
@@ -370,7 +375,10 @@ async fn execute_over_http(
             .into_response();
         }
     };
-    let request = graphql::request_data(request, &state.db, principal);
+    let mut request = graphql::request_data(request, &state.db, principal);
+    if let Some(client) = client {
+        request = request.data(client);
+    }
     let response = if queries_only {
         state.graphql.execute_query_only(request).await
     } else {

@@ -30,6 +30,17 @@ impl<K: Hash + Eq + Clone> Throttle<K> {
         }
     }
 
+    /// One request every `period` sustained, with up to `burst` at once.
+    pub fn every(period: Duration, burst: NonZeroU32) -> Self {
+        let quota = Quota::with_period(period)
+            .expect("a throttle's period is not zero")
+            .allow_burst(burst);
+        Throttle {
+            limiter: RateLimiter::keyed(quota),
+            clock: DefaultClock::default(),
+        }
+    }
+
     /// `Ok` when `key` may go ahead now, else how long until it may.
     pub fn check(&self, key: K) -> Result<(), Duration> {
         if self.limiter.len() > KEYS_BEFORE_CLEANUP {

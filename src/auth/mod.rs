@@ -26,6 +26,56 @@ use crate::{
     throttle::Throttle,
 };
 
+/// The address a request came from (its TCP peer), for throttling what needs no credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl ClientAddress {
+    /// The address `parley::serve` recorded for the request's connection, if any.
+    pub fn of(
+        connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    ) -> Option<Self> {
+        connect
+            .map(|axum::Extension(axum::extract::ConnectInfo(address))| ClientAddress(address.ip()))
+    }
+}
+
+/// Login and registration attempts: per username (10 at once, then one every 30 s) and per
+/// client address (30 at once, then one every 2 s), in process. Counting attempts rather than
+/// failures keeps one mechanism (governor) for every throttle; a person logs in far less often.
+struct LoginThrottle {
+    per_username: Throttle<String>,
+    per_address: Throttle<std::net::IpAddr>,
+}
+
+impl LoginThrottle {
+    fn new() -> Self {
+        let burst = |n: u32| NonZeroU32::new(n).expect("not zero");
+        LoginThrottle {
+            per_username: Throttle::every(Duration::from_secs(30), burst(10)),
+            per_address: Throttle::every(Duration::from_secs(2), burst(30)),
+        }
+    }
+
+    fn check(&self, username: Option<&str>, client: Option<ClientAddress>) -> AppResult<()> {
+        let limited = |wait: Duration| AppError::RateLimited {
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        };
+        if let Some(ClientAddress(address)) = client {
+            self.per_address.check(address).map_err(limited)?;
+        }
+        if let Some(username) = username {
+            self.per_username
+                .check(username.to_owned())
+                .map_err(limited)?;
+        }
+        Ok(())
+    }
+}
+
+/// The longest password accepted (Argon2 reads all of it).
+pub const MAX_PASSWORD_LENGTH: usize = 1024;
+
 /// The authenticated caller. Every read and write is filtered by `account_id` (see [`Owned`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Principal {
@@ -42,6 +92,10 @@ pub struct Authenticator {
     /// Username -> account id, for bearer tokens (accounts are never renamed).
     accounts: moka::sync::Cache<String, i32>,
     limiter: Arc<Throttle<i32>>,
+    login_throttle: Arc<LoginThrottle>,
+    /// Password hashes computed at once, on the blocking pool: Argon2 takes tens of
+    /// milliseconds of CPU, which on the async workers stalled every other request.
+    hashing: Arc<tokio::sync::Semaphore>,
 }
 
 /// What login and register answer.
@@ -69,6 +123,10 @@ impl Authenticator {
             limiter: Arc::new(Throttle::with_burst(
                 positive(config.limits.rate_per_second),
                 positive(config.limits.rate_burst),
+            )),
+            login_throttle: Arc::new(LoginThrottle::new()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
         })
     }
@@ -177,8 +235,15 @@ impl Authenticator {
     }
 
     /// Creates an account with a password and logs it in.
-    pub async fn register(&self, username: &str, password: &str) -> AppResult<IssuedToken> {
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<ClientAddress>,
+    ) -> AppResult<IssuedToken> {
         self.signing_jwt()?;
+        self.login_throttle.check(None, client)?;
+        check_password_length(password)?;
         let username = username.trim();
         if username.is_empty()
             || username.len() > 64
@@ -210,7 +275,10 @@ impl Authenticator {
                 "username `{username}` is taken"
             )));
         }
-        let hash = password::hash(password)?;
+        let hash = {
+            let password = password.to_owned();
+            self.hashing(move || password::hash(&password)).await??
+        };
         account::ActiveModel {
             username: Set(username.to_owned()),
             password_hash: Set(Some(hash)),
@@ -230,20 +298,29 @@ impl Authenticator {
 
     /// A token for the account whose password this is. Unknown users and wrong passwords answer
     /// the same, so the answer does not tell which usernames exist.
-    pub async fn login(&self, username: &str, password: &str) -> AppResult<IssuedToken> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<ClientAddress>,
+    ) -> AppResult<IssuedToken> {
         self.signing_jwt()?;
+        self.login_throttle.check(Some(username.trim()), client)?;
+        check_password_length(password)?;
         let account = account::Entity::find()
             .filter(account::Column::Username.eq(username.trim()))
             .one(&self.db)
             .await?;
-        let valid = match account.as_ref().and_then(|a| a.password_hash.as_deref()) {
-            Some(stored) => password::verify(password, stored),
-            None => {
-                // Spend the same time as a real check.
-                let _ = password::verify(password, DUMMY_HASH);
-                false
-            }
-        };
+        // Unknown users cost the same time as a real check.
+        let stored = account
+            .as_ref()
+            .and_then(|a| a.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let password = password.to_owned();
+        let matches = self
+            .hashing(move || password::verify(&password, &stored))
+            .await?;
+        let valid = matches && account.as_ref().is_some_and(|a| a.password_hash.is_some());
         match account {
             Some(account) if valid => self.token_for(&account.username),
             _ => Err(AppError::Unauthenticated(
@@ -251,6 +328,33 @@ impl Authenticator {
             )),
         }
     }
+}
+
+impl Authenticator {
+    /// Runs a password hash on the blocking pool, at most one per core at a time.
+    async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| AppError::internal(std::io::Error::other(e)))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AppError::internal(std::io::Error::other(e)))
+    }
+}
+
+fn check_password_length(password: &str) -> AppResult<()> {
+    if password.chars().count() > MAX_PASSWORD_LENGTH {
+        return Err(AppError::invalid(
+            "password",
+            format!("a password has at most {MAX_PASSWORD_LENGTH} characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// An Argon2id hash of a random string, checked against when the user does not exist.

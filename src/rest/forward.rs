@@ -217,12 +217,31 @@ impl AppState {
     }
 
     /// [`AppState::forward`] for the operations that need no credentials (register, login).
+    /// Runs an operation without credentials (register, login), from `client`'s address.
     pub async fn forward_anonymous<T: DeserializeOwned>(
         &self,
         operation: &str,
         variables: serde_json::Value,
+        client: Option<crate::auth::ClientAddress>,
     ) -> Result<T, Failure> {
-        self.execute(None, operation, variables, None).await
+        let document = self.operation(operation)?;
+        let mut request = async_graphql::Request::new(String::new())
+            .operation_name(operation)
+            .variables(Variables::from_json(variables));
+        request.set_parsed_query(document);
+        if let Some(client) = client {
+            request = request.data(client);
+        }
+        self.run(request).await
+    }
+
+    fn operation(&self, operation: &str) -> Result<ExecutableDocument, Failure> {
+        let document = self.operations.by_name.get(operation).ok_or_else(|| {
+            AppError::internal(std::io::Error::other(format!(
+                "no REST operation named {operation}"
+            )))
+        })?;
+        Ok(ExecutableDocument::clone(document))
     }
 
     async fn execute<T: DeserializeOwned>(
@@ -232,19 +251,21 @@ impl AppState {
         variables: serde_json::Value,
         upload: Option<(&str, async_graphql::UploadValue)>,
     ) -> Result<T, Failure> {
-        let document = self.operations.by_name.get(operation).ok_or_else(|| {
-            AppError::internal(std::io::Error::other(format!(
-                "no REST operation named {operation}"
-            )))
-        })?;
         let mut request = async_graphql::Request::new(String::new())
             .operation_name(operation)
             .variables(Variables::from_json(variables));
-        request.set_parsed_query(ExecutableDocument::clone(document));
+        request.set_parsed_query(self.operation(operation)?);
         if let Some((variable, upload)) = upload {
             request.set_upload(&format!("variables.{variable}"), upload);
         }
-        let request = graphql::request_data(request, &self.db, principal);
+        self.run(graphql::request_data(request, &self.db, principal))
+            .await
+    }
+
+    async fn run<T: DeserializeOwned>(
+        &self,
+        request: async_graphql::Request,
+    ) -> Result<T, Failure> {
         let response = self.graphql.execute(request).await;
         if let Some(error) = response.errors.into_iter().next() {
             return Err(error.into());

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ErrorExtensions, Object, Result};
 
 use crate::{
-    auth::{Authenticator, IssuedToken, api_key::create_api_key},
+    auth::{Authenticator, ClientAddress, IssuedToken, api_key::create_api_key},
     graphql::{
         request_scope,
         types::{ApiKey, AuthPayload, NewApiKey},
@@ -29,7 +29,8 @@ impl AccountMutation {
         password: String,
     ) -> Result<AuthPayload> {
         let auth = ctx.data::<Authenticator>()?;
-        auth.register(&username, &password)
+        let client = ctx.data_opt::<ClientAddress>().copied();
+        auth.register(&username, &password, client)
             .await
             .map(payload)
             .map_err(|e| e.extend())
@@ -43,7 +44,8 @@ impl AccountMutation {
         password: String,
     ) -> Result<AuthPayload> {
         let auth = ctx.data::<Authenticator>()?;
-        auth.login(&username, &password)
+        let client = ctx.data_opt::<ClientAddress>().copied();
+        auth.login(&username, &password, client)
             .await
             .map(payload)
             .map_err(|e| e.extend())

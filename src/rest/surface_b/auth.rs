@@ -1,14 +1,21 @@
 //! `/api/v1/auth/register` and `/api/v1/auth/login` (multi-user mode), FastAPI-shaped like the rest
 //! of surface B.
 
-use axum::{Json, body::Bytes, extract::State, http::StatusCode};
+use std::net::SocketAddr;
+
+use axum::{
+    Extension, Json,
+    body::Bytes,
+    extract::{ConnectInfo, State},
+    http::StatusCode,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{Detail, DetailResult};
-use crate::{AppState, rest::input};
+use crate::{AppState, auth::ClientAddress, rest::input};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -48,11 +55,14 @@ struct Issued {
 )]
 async fn register(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> DetailResult<(StatusCode, Json<Token>)> {
     let body: Credentials = input::json(&body)?;
     let variables = json!({ "username": body.username, "password": body.password });
-    let issued: Issued = state.forward_anonymous("Register", variables).await?;
+    let issued: Issued = state
+        .forward_anonymous("Register", variables, ClientAddress::of(connect))
+        .await?;
     Ok((StatusCode::CREATED, Json(issued.token)))
 }
 
@@ -67,9 +77,15 @@ async fn register(
         (status = 422, body = Detail),
     )
 )]
-async fn login(State(state): State<AppState>, body: Bytes) -> DetailResult<Json<Token>> {
+async fn login(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Bytes,
+) -> DetailResult<Json<Token>> {
     let body: Credentials = input::json(&body)?;
     let variables = json!({ "username": body.username, "password": body.password });
-    let issued: Issued = state.forward_anonymous("Login", variables).await?;
+    let issued: Issued = state
+        .forward_anonymous("Login", variables, ClientAddress::of(connect))
+        .await?;
     Ok(Json(issued.token))
 }
