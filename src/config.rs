@@ -393,6 +393,13 @@ impl Config {
             default_concurrent_queries() as u64,
         )? as usize;
         if let Some(origins) = lookup("PARLEY_CORS_ORIGINS") {
+            let any = origins.split(',').any(|origin| origin.trim() == "*");
+            if any && origins.split(',').filter(|o| !o.trim().is_empty()).count() > 1 {
+                return Err(invalid(
+                    "PARLEY_CORS_ORIGINS",
+                    "`*` (any origin) stands alone, not in a list",
+                ));
+            }
             config.cors_origins = origins
                 .split(',')
                 .map(str::trim)

@@ -31,6 +31,7 @@ use std::{sync::Arc, time::Duration};
 use tower_http::{
     cors::{AllowMethods, AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -127,6 +128,15 @@ fn router(state: AppState, config: &Config) -> Router {
     let docs = SwaggerUi::new("/docs")
         .url("/openapi.json", openapi)
         .config(SwaggerConfig::from("/openapi.json").validator_url("none"));
+    // The docs page loads nothing from elsewhere; its own script and styles only.
+    let docs = Router::<AppState>::from(docs).layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    ));
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_handler))
         .merge(graphiql::router())
@@ -157,6 +167,11 @@ fn router(state: AppState, config: &Config) -> Router {
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track_http,
+        ))
+        // No answer is to be sniffed into another type than the one it says it is.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
         // Every request gets an id (the caller's `x-request-id`, or a new UUID): in the logs of its
         // span, and echoed in the response.
@@ -232,7 +247,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
     let pending = match migration::Migrator::get_pending_migrations(&state.db).await {
         Ok(pending) => pending.len(),
         Err(e) => {
-            let body = serde_json::json!({ "status": "unavailable", "database": e.to_string() });
+            // The detail is for the operator's log, not for whoever asks.
+            tracing::warn!(error = %e, "readiness: the database does not answer");
+            let body = serde_json::json!({ "status": "unavailable", "database": "unreachable" });
             return (
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(body),
@@ -251,17 +268,23 @@ async fn readyz(State(state): State<AppState>) -> Response {
     axum::Json(serde_json::json!({ "status": "ready" })).into_response()
 }
 
-/// CORS for the configured origins; none configured means no CORS headers at all.
+/// CORS for the configured origins (`*`: any origin; credentials are headers, never cookies, so
+/// no origin gets them by CORS); none configured means no CORS headers at all.
 fn cors(origins: &[String]) -> CorsLayer {
     if origins.is_empty() {
         return CorsLayer::new();
     }
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|origin| HeaderValue::from_str(origin).ok())
-        .collect();
+    let allowed = if origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(allowed)
         .allow_methods(AllowMethods::any())
         .allow_headers([
             header::CONTENT_TYPE,
@@ -329,15 +352,25 @@ async fn graphql_get(
     execute_over_http(state, headers, client, request, true).await
 }
 
-/// `POST /graphql`. A body without a `Content-Type` is refused with 415, as GraphQL over HTTP
-/// says: what it holds cannot be known (`curl -d` sends one).
+/// `POST /graphql`. A body that is not `application/json` (or a `multipart/form-data` upload),
+/// or says nothing of its type, is refused with 415, as GraphQL over HTTP says: what it holds
+/// cannot be known. (`curl -d` sends `application/x-www-form-urlencoded`: add
+/// `-H 'content-type: application/json'`, as the README's examples do.)
 async fn graphql_handler(
     State(state): State<AppState>,
     connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    if !headers.contains_key(header::CONTENT_TYPE) {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let readable = ["application/json", "multipart/form-data"]
+        .iter()
+        .any(|media| content_type.starts_with(media));
+    if !readable {
         let body = serde_json::json!({ "errors": [{
             "message": "send the request with a Content-Type: application/json (or multipart/form-data)",
             "extensions": { "code": "BAD_USER_INPUT" },

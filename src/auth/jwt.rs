@@ -2,6 +2,9 @@
 //! algorithm (`none` included) are refused. `exp` and `sub` are required; `iss` and `aud` are
 //! checked when configured. `sub` is the account's username.
 
+/// Seconds of clock drift allowed between Parley and whoever issued a token.
+pub const JWT_LEEWAY_SECONDS: u64 = 5;
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +89,10 @@ impl Jwt {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
+        // A token is refused from the moment it expires and before its `nbf`, give or take the
+        // clocks' drift (jsonwebtoken's default leeway is a minute).
+        validation.leeway = JWT_LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         Ok(Jwt {
             algorithm,
             decoding,

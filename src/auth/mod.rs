@@ -125,8 +125,9 @@ impl Authenticator {
                 positive(config.limits.rate_burst),
             )),
             login_throttle: Arc::new(LoginThrottle::new()),
+            // Half the cores: the other half keeps answering everything else.
             hashing: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
+                (std::thread::available_parallelism().map_or(2, |n| n.get()) / 2).max(1),
             )),
         })
     }
@@ -188,6 +189,13 @@ impl Authenticator {
     /// an account is created the first time its `sub` is seen; with Parley's own tokens it must
     /// exist.
     async fn account_for_token(&self, username: &str) -> AppResult<Principal> {
+        // The bootstrap account is reached with its API keys only: an identity provider's `sub`
+        // of `default` must not become it.
+        if username == SINGLE_USER_NAME {
+            return Err(AppError::Unauthenticated(
+                "this token's subject names no account".into(),
+            ));
+        }
         if let Some(account_id) = self.accounts.get(username) {
             return Ok(Principal { account_id });
         }
@@ -331,7 +339,7 @@ impl Authenticator {
 }
 
 impl Authenticator {
-    /// Runs a password hash on the blocking pool, at most one per core at a time.
+    /// Runs a password hash on the blocking pool, on at most half the cores at a time.
     async fn hashing<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,

@@ -138,11 +138,18 @@ impl Engine {
                     },
                 };
                 let response = self.schema.execute(request).await;
-                self.metrics
-                    .observe_operation(operation.as_deref(), response.errors.is_empty());
                 // Validation failures come back as errors without a path and no data.
                 let validated = response.data != async_graphql::Value::Null
                     || response.errors.iter().any(|error| !error.path.is_empty());
+                // Only a name an authenticated caller ran becomes a label (the table is capped
+                // too): anyone else's made-up names do not fill it.
+                let label = match (authenticated, validated) {
+                    (true, true) => operation.as_deref(),
+                    (false, _) => Some("unauthenticated"),
+                    (true, false) => Some("invalid"),
+                };
+                self.metrics
+                    .observe_operation(label, response.errors.is_empty());
                 if let Some((hash, text)) = register.filter(|_| authenticated && validated) {
                     self.persisted.insert(hash, text);
                 }

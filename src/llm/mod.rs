@@ -79,6 +79,9 @@ impl Providers {
                     .connect_timeout(Duration::from_secs(10))
                     // Between two pieces of a streamed reply, not for the whole reply.
                     .read_timeout(settings.timeout)
+                    // A redirect would carry the provider's API key to wherever it points; a
+                    // provider's address is configured, so a redirect is an error to report.
+                    .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .expect("an HTTP client builds");
                 (

@@ -318,10 +318,10 @@ async fn the_persisted_query_cache_keeps_only_valid_documents_within_its_bytes()
         "an invalid document is not kept: {answer}"
     );
 
-    // 300 valid documents of 60 KB (18 MB of text) fill a cache bounded in bytes, not counts.
+    // 200 valid documents of 60 KB (12 MB of text) fill a cache bounded in bytes, not counts.
     let watch = target.watch().await;
     let mut last = String::new();
-    for i in 0..300 {
+    for i in 0..200 {
         let padding = format!("# {i} {}\n", "x".repeat(60_000));
         let (hash, body) = persisted(&format!("{padding}{{ a{i}: __typename }}"));
         let (_, answer) = target.graphql(&body, Duration::from_secs(5)).await.unwrap();
@@ -333,7 +333,7 @@ async fn the_persisted_query_cache_keeps_only_valid_documents_within_its_bytes()
         .await
         .unwrap();
     assert_eq!(
-        answer["data"]["a299"], "QueryRoot",
+        answer["data"]["a199"], "QueryRoot",
         "the newest is kept: {answer}"
     );
     watch.finish("persisted-query registrations").await;
@@ -401,21 +401,24 @@ async fn the_upload_limit_follows_the_route_not_the_content_type() {
     assert_eq!(answer["error"]["code"], "VALIDATION_ERROR", "{answer}");
 }
 
-/// Item 16: a POST to /graphql without a content type is refused, not guessed at.
+/// Item 16: a POST to /graphql without a JSON content type is refused, not guessed at.
 #[tokio::test]
 async fn a_graphql_post_without_a_content_type_is_refused() {
     let app = spawn_app_with(|_| {}).await;
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("X-API-KEY", &app.api_key)
-        .body(r#"{"query": "{ __typename }"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 415);
-    let answer: Value = response.json().await.unwrap();
-    assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
+    for content_type in [None, Some("text/plain;charset=UTF-8")] {
+        let mut request = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("X-API-KEY", &app.api_key)
+            .body(r#"{"query": "{ __typename }"}"#);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
+    }
 }
 
 /// A zlib stream that inflates to `1 + 258 * repeats` bytes of `a`: one fixed-Huffman block of a
@@ -1131,4 +1134,140 @@ async fn logins_are_throttled_and_hashing_does_not_stall_the_server() {
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["detail"][0]["loc"][1], "password", "{body}");
+}
+
+/// Item 15: a provider that redirects gets no second request with its API key: Parley does not
+/// follow redirects, and the reply fails as a provider error.
+#[tokio::test]
+async fn model_provider_redirects_are_not_followed() {
+    use crate::model_server::{Behavior, ModelServer};
+    let elsewhere = ModelServer::start(Behavior::Reply(vec!["stolen"])).await;
+    let provider = ModelServer::start(Behavior::Redirect(format!(
+        "{}/chat/completions",
+        elsewhere.base_url
+    )))
+    .await;
+    let app = spawn_app_with(|config| {
+        config.providers = vec![parley::llm::ProviderSettings {
+            name: "default".into(),
+            base_url: provider.base_url.clone(),
+            api_key: Some("sk-secret".into()),
+            timeout: Duration::from_secs(5),
+        }]
+    })
+    .await;
+    let (status, body) = app
+        .rest(
+            "POST",
+            "/api/v1/chat/completions",
+            Some(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]})),
+        )
+        .await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(
+        provider.last_authorization().as_deref(),
+        Some("Bearer sk-secret")
+    );
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the key never reached the redirect's target"
+    );
+}
+
+/// Item 14: metric label values come from closed sets: made-up methods and operation names of
+/// unauthenticated or invalid requests add no series.
+#[tokio::test]
+async fn metric_labels_come_from_closed_sets() {
+    let app = spawn_app_with(|_| {}).await;
+    for i in 0..30 {
+        let method = reqwest::Method::from_bytes(format!("M{i}X").as_bytes()).unwrap();
+        let _ = app
+            .client
+            .request(method, format!("{}/healthz", app.address))
+            .send()
+            .await;
+        let body = json!({"query": "{ __typename }", "operationName": format!("Made{i}")});
+        let _ = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .json(&body)
+            .send()
+            .await;
+        let body = json!({"query": format!("query Bad{i} {{ nope }}")});
+        let _ = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("X-API-KEY", &app.api_key)
+            .json(&body)
+            .send()
+            .await;
+    }
+    let metrics = app.metrics_text().await;
+    assert!(!metrics.contains("M1X"), "methods are a closed set");
+    assert!(
+        !metrics.contains("Made1"),
+        "unauthenticated operation names are not labels"
+    );
+    assert!(
+        !metrics.contains("Bad1"),
+        "invalid documents' names are not labels"
+    );
+}
+
+/// Item 17: answers are not sniffed, the docs page has a CSP, readiness does not show the raw
+/// database error, and `PARLEY_CORS_ORIGINS='*'` is a setting, not a crash.
+#[tokio::test]
+async fn headers_readiness_and_cors_wildcard() {
+    let app = spawn_app_with(|config| config.cors_origins = vec!["*".into()]).await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.headers()["x-content-type-options"], "nosniff");
+    let docs = app
+        .client
+        .get(format!("{}/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        docs.headers().contains_key("content-security-policy"),
+        "{:?}",
+        docs.headers()
+    );
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared("DROP TABLE seaql_migrations")
+        .await
+        .unwrap();
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body = ready.text().await.unwrap();
+    assert!(!body.contains("seaql"), "no raw database error: {body}");
+
+    let lookup = |origins: &'static str| {
+        parley::Config::from_lookup(move |key| {
+            (key == "PARLEY_CORS_ORIGINS").then(|| origins.to_owned())
+        })
+    };
+    assert!(lookup("*").is_ok());
+    let error = lookup("*,http://localhost:3000").unwrap_err();
+    assert_eq!(error.key, "PARLEY_CORS_ORIGINS");
 }

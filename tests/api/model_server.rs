@@ -26,6 +26,8 @@ pub enum Behavior {
     Hang(Duration),
     /// Stream these tokens with a pause before each.
     Drip(Vec<&'static str>, Duration),
+    /// Answer 307 to this address (method and body kept, as a redirect that wants them).
+    Redirect(String),
 }
 
 #[derive(Clone)]
@@ -95,6 +97,13 @@ async fn completions(
             return (
                 StatusCode::from_u16(status).unwrap(),
                 Json(json!({"error": {"message": "boom"}})),
+            )
+                .into_response();
+        }
+        Behavior::Redirect(location) => {
+            return (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, location)],
             )
                 .into_response();
         }

@@ -552,3 +552,51 @@ async fn es256_tokens_from_an_identity_provider_work_too() {
         401
     );
 }
+
+/// Item 17 of the hardening issue: a token is refused a few seconds after it expires (not a
+/// minute), before its `nbf`, and when its subject is the bootstrap account (`default`), which is
+/// reached with its API keys only.
+#[tokio::test]
+async fn expiry_not_before_and_the_bootstrap_subject_are_enforced() {
+    let app = multi_user_app().await;
+    let credentials = json!({"username": "ada", "password": "correct horse battery"});
+    app.rest_raw(
+        "POST",
+        "/api/v1/auth/register",
+        Some(credentials.to_string()),
+        None,
+    )
+    .await;
+    let claims = |sub: &str, exp: u64, nbf: Option<u64>| {
+        let mut claims = json!({"sub": sub, "exp": exp, "iss": "parley-test", "aud": "parley"});
+        if let Some(nbf) = nbf {
+            claims["nbf"] = json!(nbf);
+        }
+        hs256(claims, SECRET)
+    };
+    let app = &app;
+    let status = |token: String| async move {
+        app.with_token("GET", "/api/v1/chats/", &token, None)
+            .await
+            .0
+    };
+    assert_eq!(
+        status(claims("ada", now() + 600, Some(now() - 5))).await,
+        200
+    );
+    assert_eq!(
+        status(claims("ada", now() - 15, None)).await,
+        401,
+        "expired 15 s ago"
+    );
+    assert_eq!(
+        status(claims("ada", now() + 600, Some(now() + 60))).await,
+        401,
+        "not yet valid"
+    );
+    assert_eq!(
+        status(claims("default", now() + 600, None)).await,
+        401,
+        "the bootstrap account"
+    );
+}
