@@ -18,6 +18,7 @@ pub struct Config {
     /// [`default_db_connections`]).
     pub db_max_connections: u32,
     pub auth_mode: AuthMode,
+    pub registration: Registration,
     pub jwt: JwtSettings,
     pub limits: Limits,
     /// Origins allowed to call Parley from a browser; empty means CORS is off.
@@ -34,6 +35,15 @@ pub enum AuthMode {
     Single,
     /// Many accounts: register/login with passwords, JWT bearer tokens, per-account API keys.
     Multi,
+}
+
+/// Whether anyone may create an account with `register` (multi-user mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registration {
+    /// Only the operator creates accounts (`parley account create`); `register` answers 403.
+    Closed,
+    /// Anyone who can reach Parley may register (and then spend its model providers).
+    Open,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +148,7 @@ pub const SETTINGS: &[&str] = &[
     "PARLEY_API_KEY",
     "PARLEY_DB_MAX_CONNECTIONS",
     "PARLEY_AUTH_MODE",
+    "PARLEY_REGISTRATION",
     "PARLEY_JWT_ALGORITHM",
     "PARLEY_JWT_SECRET",
     "PARLEY_JWT_PUBLIC_KEY",
@@ -197,6 +208,7 @@ impl Config {
             api_key: None,
             db_max_connections: default_db_connections(DEFAULT_DATABASE_URL),
             auth_mode: AuthMode::Single,
+            registration: Registration::Closed,
             jwt: JwtSettings {
                 algorithm: JwtAlgorithm::Hs256,
                 secret: None,
@@ -318,6 +330,16 @@ impl Config {
             "PARLEY_DB_MAX_CONNECTIONS",
             default_db_connections(&config.database_url).into(),
         )? as u32;
+        config.registration = match lookup("PARLEY_REGISTRATION").as_deref() {
+            None | Some("closed") => Registration::Closed,
+            Some("open") => Registration::Open,
+            Some(other) => {
+                return Err(invalid(
+                    "PARLEY_REGISTRATION",
+                    format!("`{other}` is neither `closed` nor `open`"),
+                ));
+            }
+        };
         config.auth_mode = match lookup("PARLEY_AUTH_MODE").as_deref() {
             None | Some("single") => AuthMode::Single,
             Some("multi") => AuthMode::Multi,

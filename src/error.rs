@@ -18,8 +18,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Unauthenticated(String),
-    #[error("forbidden")]
-    Forbidden,
+    /// Known, and not allowed to (registration closed, a token's `sub` it may not have).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request is wrong; `field` names the input field at fault when there is one.
     #[error("{message}")]
     BadUserInput {
@@ -71,7 +72,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
-            AppError::Forbidden => "FORBIDDEN",
+            AppError::Forbidden(_) => "FORBIDDEN",
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
             AppError::Conflict(_) | AppError::VersionMismatch { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
@@ -87,7 +88,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) | AppError::VersionMismatch { .. } => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

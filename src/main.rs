@@ -40,6 +40,9 @@ enum Command {
     /// Create, list or revoke API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Create accounts (multi-user mode: how accounts are made while registration is closed).
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Import a character card (V1, V2 or V3; a JSON file or a PNG with the card embedded) as a
     /// new character, and print its id and label.
     ImportCard {
@@ -59,6 +62,17 @@ enum MigrateAction {
     Up,
     Down,
     Status,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account with a password, read from the first line of standard input (so it
+    /// stays out of the shell's history and the process list): `echo "$PW" | parley account
+    /// create ada`.
+    Create {
+        /// The new account's username.
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -153,6 +167,9 @@ async fn run() -> ExitCode {
     let result = match command {
         Command::Migrate { action } => migrate(&config, action).await,
         Command::ApiKey(command) => api_key(&config, command).await,
+        Command::Account(AccountCommand::Create { username }) => {
+            create_account(&config, &username).await
+        }
         Command::ImportCard {
             file,
             label,
@@ -232,6 +249,17 @@ async fn import_card(
         "imported character {} ({}, label `{}`)",
         character.id, character.name, character.label
     );
+    Ok(())
+}
+
+async fn create_account(config: &Config, username: &str) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let db = parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
+    let auth = parley::auth::Authenticator::new(db, config)?;
+    let username = auth.create_account(username, password).await?;
+    println!("created account {username}");
     Ok(())
 }
 

@@ -119,7 +119,7 @@ impl Jwt {
     /// A token for `username`, when Parley holds the signing key (HS256).
     pub fn issue(&self, username: &str) -> AppResult<String> {
         let Some(key) = &self.encoding else {
-            return Err(AppError::Forbidden);
+            return Err(AppError::Forbidden("forbidden".into()));
         };
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {

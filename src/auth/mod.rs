@@ -21,7 +21,7 @@ pub use scope::{
 };
 
 use crate::{
-    config::{AuthMode, Config, ConfigError},
+    config::{AuthMode, Config, ConfigError, Registration},
     error::{AppError, AppResult},
     throttle::Throttle,
 };
@@ -93,6 +93,7 @@ pub struct Authenticator {
     accounts: moka::sync::Cache<String, i32>,
     limiter: Arc<Throttle<i32>>,
     login_throttle: Arc<LoginThrottle>,
+    registration: Registration,
     /// Password hashes computed at once, on the blocking pool: Argon2 takes tens of
     /// milliseconds of CPU, which on the async workers stalled every other request.
     hashing: Arc<tokio::sync::Semaphore>,
@@ -125,6 +126,7 @@ impl Authenticator {
                 positive(config.limits.rate_burst),
             )),
             login_throttle: Arc::new(LoginThrottle::new()),
+            registration: config.registration,
             // Half the cores: the other half keeps answering everything else.
             hashing: Arc::new(tokio::sync::Semaphore::new(
                 (std::thread::available_parallelism().map_or(2, |n| n.get()) / 2).max(1),
@@ -250,7 +252,20 @@ impl Authenticator {
         client: Option<ClientAddress>,
     ) -> AppResult<IssuedToken> {
         self.signing_jwt()?;
+        if self.registration == Registration::Closed {
+            return Err(AppError::Forbidden(
+                "registration is closed: the operator creates accounts (parley account create)"
+                    .into(),
+            ));
+        }
         self.login_throttle.check(None, client)?;
+        let username = self.create_account(username, password).await?;
+        self.token_for(&username)
+    }
+
+    /// Creates an account with a password (what `register` does when registration is open, and
+    /// what `parley account create` does always); answers the username as stored.
+    pub async fn create_account(&self, username: &str, password: &str) -> AppResult<String> {
         check_password_length(password)?;
         let username = username.trim();
         if username.is_empty()
@@ -301,7 +316,7 @@ impl Authenticator {
             }
             other => other,
         })?;
-        self.token_for(username)
+        Ok(username.to_owned())
     }
 
     /// A token for the account whose password this is. Unknown users and wrong passwords answer

@@ -14,6 +14,7 @@ const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
 async fn multi_user_app() -> TestApp {
     spawn_app_with(|config| {
         config.auth_mode = AuthMode::Multi;
+        config.registration = parley::config::Registration::Open;
         config.jwt.secret = Some(SECRET.into());
         config.jwt.issuer = Some("parley-test".into());
         config.jwt.audience = Some("parley".into());
@@ -599,4 +600,70 @@ async fn expiry_not_before_and_the_bootstrap_subject_are_enforced() {
         401,
         "the bootstrap account"
     );
+}
+
+/// Item 19 of the hardening issue: in multi-user mode registration is closed unless the operator
+/// opens it; the operator creates accounts with `parley account create`, and they log in.
+#[tokio::test]
+async fn registration_is_closed_by_default_and_the_operator_creates_accounts() {
+    let app = spawn_app_with(|config| {
+        config.auth_mode = AuthMode::Multi;
+        config.jwt.secret = Some(SECRET.into());
+    })
+    .await;
+    let credentials = json!({"username": "ada", "password": "correct horse battery"});
+    let (status, body) = app
+        .rest_raw(
+            "POST",
+            "/api/v1/auth/register",
+            Some(credentials.to_string()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("closed"),
+        "{body}"
+    );
+    let (status, body) = app
+        .graphql_with_key(
+            None,
+            r#"mutation { register(username: "ada", password: "correct horse battery") { accessToken } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (200, "FORBIDDEN"), "{body}");
+
+    // The operator's command, on the same database.
+    use std::io::Write;
+    let mut child = std::process::Command::new(crate::helpers::parley_binary())
+        .args(["account", "create", "ada"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("PARLEY_AUTH_MODE", "multi")
+        .env("PARLEY_JWT_SECRET", SECRET)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let (status, body) = app
+        .rest_raw(
+            "POST",
+            "/api/v1/auth/login",
+            Some(credentials.to_string()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -49,6 +49,7 @@ struct Issued {
     request_body = Credentials,
     responses(
         (status = 201, body = Token),
+        (status = 403, description = "Registration is closed (PARLEY_REGISTRATION)", body = Detail),
         (status = 409, description = "Username taken, or not in multi-user mode", body = Detail),
         (status = 422, body = Detail),
     )
