@@ -73,6 +73,20 @@ await page.waitForFunction(
 );
 const shown = await page.locator(".result-window").textContent();
 check(shown.includes("totalCount") && shown.includes("Browser Check"), "GraphiQL shows the result");
+// The schema, re-fetched with the key: the docs explorer lists Parley's types (introspection
+// needs credentials, and graphql-js's standard introspection query must pass the limits).
+try {
+  await page.getByLabel("Re-fetch GraphQL schema").first().click();
+  await page.getByLabel(/Show Documentation Explorer/).first().click();
+  await page.waitForFunction(
+    () => (document.querySelector(".graphiql-doc-explorer")?.textContent || "").includes("QueryRoot"),
+    null,
+    { timeout: 15000 },
+  );
+  check(true, "the docs explorer lists Parley's types");
+} catch (e) {
+  check(false, `the docs explorer lists Parley's types (${e})`);
+}
 await page.screenshot({ path: `${shots}/graphiql.png` });
 check(errors.length === 0, `no script errors on the GraphiQL page ${errors.join("; ")}`);
 

@@ -1285,3 +1285,38 @@ async fn headers_readiness_and_cors_wildcard() {
     let error = lookup("*,http://localhost:3000").unwrap_err();
     assert_eq!(error.key, "PARLEY_CORS_ORIGINS");
 }
+
+/// Item 8, watched: sixteen sockets each sending a 32 MiB frame before authenticating are cut
+/// off at the body limit; the process neither grows nor stalls.
+#[tokio::test]
+async fn oversized_socket_frames_cost_nothing() {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    let target = Target::start(&[]).await;
+    let url = format!("{}/graphql/ws", target.address.replace("http://", "ws://"));
+    let watch = target.watch().await;
+    let frame = "a".repeat(32 * 1024 * 1024);
+    let attacks = (0..16).map(|_| {
+        let (url, frame) = (url.clone(), frame.clone());
+        async move {
+            let mut request = url.into_client_request().unwrap();
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                "graphql-transport-ws".parse().unwrap(),
+            );
+            let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+            let sent =
+                tokio::time::timeout(Duration::from_secs(10), socket.send(Message::text(frame)))
+                    .await;
+            assert!(
+                sent.is_ok(),
+                "the server cut the frame off instead of reading it"
+            );
+            close_code(&mut socket).await
+        }
+    });
+    for code in futures::future::join_all(attacks).await {
+        assert!(code.is_some(), "the socket is closed");
+    }
+    watch.finish("oversized socket frames").await;
+}
