@@ -19,7 +19,7 @@ use std::{
     collections::HashMap,
     future::Future,
     sync::{
-        Arc, Mutex, OnceLock,
+        Arc, Mutex,
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
@@ -71,15 +71,24 @@ struct Tracked {
     evict: Notify,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Open {
     connections: Arc<Mutex<HashMap<u64, Arc<Tracked>>>>,
-    epoch: Arc<OnceLock<Instant>>,
+    /// What `now` counts from.
+    started: Instant,
 }
 
 impl Open {
+    fn new() -> Self {
+        Open {
+            connections: Arc::default(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Milliseconds since the server started.
     fn now(&self) -> u64 {
-        self.epoch.get_or_init(Instant::now).elapsed().as_millis() as u64
+        self.started.elapsed().as_millis() as u64
     }
 
     fn track(&self, id: u64) -> Arc<Tracked> {
@@ -147,7 +156,7 @@ pub async fn serve(
     let builder = Arc::new(builder);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let overflow = Arc::new(Semaphore::new(OVERFLOW_CONNECTIONS));
-    let open = Open::default();
+    let open = Open::new();
     let (stopping, stop) = watch::channel(false);
     tokio::pin!(shutdown);
     let mut next_id = 0u64;

@@ -777,24 +777,10 @@ async fn nul_is_refused_everywhere_and_long_messages_are_stored() {
     assert_eq!(found["total"], 1, "the long message is found");
 }
 
-/// Sends one REST request with the app's key; the status and JSON body (null when not JSON).
-async fn send(
-    app: &crate::helpers::TestApp,
-    method: &str,
-    path: String,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = app
-        .client
-        .request(method, format!("{}{path}", app.address))
-        .header("X-API-KEY", &app.api_key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+/// No request throttle: the concurrency tests send thousands of writes at once.
+fn unthrottled(config: &mut parley::Config) {
+    config.limits.rate_per_second = 1_000_000;
+    config.limits.rate_burst = 1_000_000;
 }
 
 /// Items 6, 11, 12 (acceptance line 3): ten chats, each with nine writes at once (four message
@@ -805,29 +791,28 @@ async fn send(
 async fn concurrent_writes_deletes_and_restores_never_fail_or_lose_data() {
     use futures::future::join_all;
     let app = spawn_app_with(|config| {
-        config.limits.rate_per_second = 1_000_000;
-        config.limits.rate_burst = 1_000_000;
+        unthrottled(config);
         config.db_max_connections = 10;
     })
     .await;
-    let (status, character) = send(
-        &app,
-        "POST",
-        "/api/v1/characters".into(),
-        Some(json!({"label": "race", "name": "Race"})),
-    )
-    .await;
+    let (status, character) = app
+        .rest(
+            "POST",
+            "/api/v1/characters",
+            Some(json!({"label": "race", "name": "Race"})),
+        )
+        .await;
     assert_eq!(status, 201, "{character}");
     for round in 0..20 {
         let mut chats = Vec::new();
         for _ in 0..10 {
-            let (status, chat) = send(
-                &app,
-                "POST",
-                "/api/v1/chats/".into(),
-                Some(json!({"character_id": character["id"]})),
-            )
-            .await;
+            let (status, chat) = app
+                .rest(
+                    "POST",
+                    "/api/v1/chats/",
+                    Some(json!({"character_id": character["id"]})),
+                )
+                .await;
             assert_eq!(status, 201, "{chat}");
             chats.push(chat["id"].as_str().unwrap().to_owned());
         }
@@ -835,13 +820,13 @@ async fn concurrent_writes_deletes_and_restores_never_fail_or_lose_data() {
         let writes = chats.iter().flat_map(|chat| {
             (0..9).map(move |i| async move {
                 let (status, body) = if i == 4 {
-                    send(app, "DELETE", format!("/api/v1/chats/{chat}"), None).await
+                    app.rest("DELETE", &format!("/api/v1/chats/{chat}"), None)
+                        .await
                 } else {
                     let message = json!({"role": "user", "content": format!("{round}-{i}")});
-                    send(
-                        app,
+                    app.rest(
                         "POST",
-                        format!("/api/v1/chats/{chat}/messages"),
+                        &format!("/api/v1/chats/{chat}/messages"),
                         Some(message),
                     )
                     .await
@@ -866,7 +851,7 @@ async fn concurrent_writes_deletes_and_restores_never_fail_or_lose_data() {
                 ("POST", format!("/api/v1/chats/{chat}/restore")),
                 ("DELETE", format!("/api/v1/chats/{chat}?hard_delete=true")),
             ]
-            .map(|(method, path)| send(app, method, path, None))
+            .map(|(method, path)| async move { app.rest(method, &path, None).await })
         });
         for (status, body) in join_all(races).await {
             assert!(status < 500, "round {round}: {status} {body}");
@@ -877,13 +862,13 @@ async fn concurrent_writes_deletes_and_restores_never_fail_or_lose_data() {
                 .filter(|(c, i, status, _)| c == chat && *i != 4 && *status == 201)
                 .map(|(_, _, _, body)| body["content"].as_str().unwrap().to_owned())
                 .collect();
-            let (status, listed) = send(
-                app,
-                "GET",
-                format!("/api/v1/chats/{chat}/messages?limit=100"),
-                None,
-            )
-            .await;
+            let (status, listed) = app
+                .rest(
+                    "GET",
+                    &format!("/api/v1/chats/{chat}/messages?limit=100"),
+                    None,
+                )
+                .await;
             match status {
                 404 => {}
                 200 => {
@@ -912,40 +897,28 @@ async fn concurrent_writes_deletes_and_restores_never_fail_or_lose_data() {
 /// Item 12: a hard delete and an update, both expecting version 1, race; at most one succeeds.
 #[tokio::test]
 async fn a_versioned_delete_and_a_versioned_update_never_both_succeed() {
-    let app = spawn_app_with(|config| {
-        config.limits.rate_per_second = 1_000_000;
-        config.limits.rate_burst = 1_000_000;
-    })
-    .await;
-    let (_, character) = send(
-        &app,
-        "POST",
-        "/api/v1/characters".into(),
-        Some(json!({"label": "v", "name": "V"})),
-    )
-    .await;
-    for trial in 0..30 {
-        let (_, chat) = send(
-            &app,
+    let app = spawn_app_with(unthrottled).await;
+    let (_, character) = app
+        .rest(
             "POST",
-            "/api/v1/chats/".into(),
-            Some(json!({"character_id": character["id"]})),
+            "/api/v1/characters",
+            Some(json!({"label": "v", "name": "V"})),
         )
         .await;
+    for trial in 0..30 {
+        let (_, chat) = app
+            .rest(
+                "POST",
+                "/api/v1/chats/",
+                Some(json!({"character_id": character["id"]})),
+            )
+            .await;
         let chat = chat["id"].as_str().unwrap().to_owned();
+        let delete = format!("/api/v1/chats/{chat}?hard_delete=true&expected_version=1");
+        let update = format!("/api/v1/chats/{chat}?expected_version=1");
         let (delete, update) = tokio::join!(
-            send(
-                &app,
-                "DELETE",
-                format!("/api/v1/chats/{chat}?hard_delete=true&expected_version=1"),
-                None
-            ),
-            send(
-                &app,
-                "PUT",
-                format!("/api/v1/chats/{chat}?expected_version=1"),
-                Some(json!({"title": "t"}))
-            ),
+            app.rest("DELETE", &delete, None),
+            app.rest("PUT", &update, Some(json!({"title": "t"}))),
         );
         assert!(delete.0 < 500 && update.0 < 500, "{delete:?} {update:?}");
         let both = (200..300).contains(&delete.0) && (200..300).contains(&update.0);
