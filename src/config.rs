@@ -8,6 +8,12 @@ use std::{net::SocketAddr, str::FromStr};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://parley.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
 
+/// The origins a browser may call Parley from when `PARLEY_CORS_ORIGINS` is not set: any port of
+/// the loopback names. Credentials are headers, never cookies, so a page from these origins still
+/// needs a key or token to read anything.
+pub const DEFAULT_CORS_ORIGINS: &[&str] =
+    &["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: String,
@@ -21,7 +27,10 @@ pub struct Config {
     pub registration: Registration,
     pub jwt: JwtSettings,
     pub limits: Limits,
-    /// Origins allowed to call Parley from a browser; empty means CORS is off.
+    /// Origins allowed to call Parley from a browser (an origin, `scheme://host:*` for any port
+    /// of a host, or `*` alone for any origin); empty means CORS is off. By default the loopback
+    /// origins ([`DEFAULT_CORS_ORIGINS`]), so a frontend served from another port of the same
+    /// machine works out of the box, as it does with the origin projects.
     pub cors_origins: Vec<String>,
     /// OpenAI-compatible model servers; `default` comes from `PARLEY_OPENAI_*`.
     pub providers: Vec<crate::llm::ProviderSettings>,
@@ -232,7 +241,10 @@ impl Config {
                 max_connections: default_max_connections(),
                 header_timeout_seconds: 20,
             },
-            cors_origins: Vec::new(),
+            cors_origins: DEFAULT_CORS_ORIGINS
+                .iter()
+                .map(|o| (*o).to_owned())
+                .collect(),
             providers: Vec::new(),
             shutdown_grace_seconds: 30,
         }

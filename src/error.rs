@@ -26,6 +26,9 @@ pub enum AppError {
     BadUserInput {
         message: String,
         field: Option<String>,
+        /// Further fields at fault, found by the same checks: (field, message). Clients are told
+        /// of every failing field at once ([`crate::domain::validation::all_of`]).
+        also: Vec<(String, String)>,
     },
     /// A rule refuses the request as things stand (e.g. deleting a character sessions use).
     #[error("{0}")]
@@ -64,6 +67,7 @@ impl AppError {
         AppError::BadUserInput {
             message: message.into(),
             field: Some(field.to_owned()),
+            also: Vec::new(),
         }
     }
 
@@ -115,11 +119,13 @@ impl From<DbErr> for AppError {
             Some(SqlErr::UniqueConstraintViolation(_)) => AppError::BadUserInput {
                 message: "a row with the same unique value (e.g. label) already exists".into(),
                 field: None,
+                also: Vec::new(),
             },
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::BadUserInput {
                 message: "the request refers to a row that does not exist or is still in use"
                     .into(),
                 field: None,
+                also: Vec::new(),
             },
             _ => AppError::internal(err),
         }
@@ -132,10 +138,25 @@ impl ErrorExtensions for AppError {
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code());
             if let AppError::BadUserInput {
-                field: Some(field), ..
+                field: Some(field),
+                message,
+                also,
             } = self
             {
                 ext.set("field", field.as_str());
+                // Every field at fault, the first included, when there is more than one.
+                if !also.is_empty() {
+                    let fields = std::iter::once((field.as_str(), message.as_str()))
+                        .chain(also.iter().map(|(f, m)| (f.as_str(), m.as_str())))
+                        .map(|(field, message)| {
+                            async_graphql::Value::from_json(
+                                serde_json::json!({ "field": field, "message": message }),
+                            )
+                            .unwrap_or_default()
+                        })
+                        .collect::<Vec<_>>();
+                    ext.set("fields", fields);
+                }
             }
             if let AppError::VersionMismatch { expected, found } = self {
                 ext.set("reason", "VERSION_MISMATCH");

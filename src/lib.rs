@@ -122,6 +122,39 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
 }
 
 fn router(state: AppState, config: &Config) -> Router {
+    // Routing happens before a router's own layers run, so the path is rewritten by a service
+    // around the whole router (axum's documented way to rewrite URIs).
+    Router::new().fallback_service(tower::Layer::layer(
+        &tower::util::MapRequestLayer::new(trim_api_trailing_slash),
+        routes(state, config),
+    ))
+}
+
+/// Every REST route answers with and without a trailing slash, as the origin projects' do
+/// (Flask-RESTX routes end in `/`, FastAPI redirects to the slashed form): the slash is trimmed
+/// before routing, so the routes are declared (and documented) once, without it. Only under
+/// `/api/`: the docs page lives at `/docs/` and redirects `/docs` there.
+fn trim_api_trailing_slash(mut request: axum::extract::Request) -> axum::extract::Request {
+    let uri = request.uri();
+    let path = uri.path();
+    if path.len() > "/api/".len() && path.starts_with("/api/") && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let path_and_query = match uri.query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_owned(),
+        };
+        let mut parts = uri.clone().into_parts();
+        if let Ok(path_and_query) = path_and_query.parse() {
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    request
+}
+
+fn routes(state: AppState, config: &Config) -> Router {
     let (rest, openapi) = rest::router().split_for_parts();
     // Swagger UI's assets are vendored into the binary; `validatorUrl: none` keeps the page from
     // sending the document to an online validator: nothing leaves the machine.
@@ -268,8 +301,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
     axum::Json(serde_json::json!({ "status": "ready" })).into_response()
 }
 
-/// CORS for the configured origins (`*`: any origin; credentials are headers, never cookies, so
-/// no origin gets them by CORS); none configured means no CORS headers at all.
+/// CORS for the configured origins: `*` is any origin, `scheme://host:*` that host on any port,
+/// anything else one exact origin (credentials are headers, never cookies, so no origin gets them
+/// by CORS); none configured means no CORS headers at all.
 fn cors(origins: &[String]) -> CorsLayer {
     if origins.is_empty() {
         return CorsLayer::new();
@@ -277,11 +311,25 @@ fn cors(origins: &[String]) -> CorsLayer {
     let allowed = if origins.iter().any(|origin| origin == "*") {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(
+        let origins = origins.to_vec();
+        AllowOrigin::predicate(move |origin, _| {
+            let Ok(origin) = origin.to_str() else {
+                return false;
+            };
             origins
                 .iter()
-                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
-        )
+                .any(|allowed| match allowed.strip_suffix(":*") {
+                    // Any port, the scheme's default (none written) included.
+                    Some(host) => origin.strip_prefix(host).is_some_and(|rest| {
+                        rest.is_empty()
+                            || rest.strip_prefix(':').is_some_and(|port| {
+                                (1..=5).contains(&port.len())
+                                    && port.bytes().all(|b| b.is_ascii_digit())
+                            })
+                    }),
+                    None => allowed.eq_ignore_ascii_case(origin),
+                })
+        })
     };
     CorsLayer::new()
         .allow_origin(allowed)
@@ -404,6 +452,7 @@ async fn execute_over_http(
             return AppError::BadUserInput {
                 message: format!("the request is not a GraphQL request: {}", rejection.0),
                 field: None,
+                also: Vec::new(),
             }
             .into_response();
         }

@@ -26,6 +26,58 @@ use crate::{
     throttle::Throttle,
 };
 
+/// The credential a request carries: an API key (`X-API-KEY`, or `Authorization: Bearer` as
+/// OpenAI SDKs send it), or a JWT bearer token. A bearer value is a JWT when it has a JWT's shape
+/// (three dot-separated base64url parts); anything else is an API key. `X-API-KEY` wins when both
+/// are sent.
+#[derive(Debug, PartialEq, Eq)]
+enum Credential<'a> {
+    ApiKey(&'a str),
+    Token(&'a str),
+}
+
+impl<'a> Credential<'a> {
+    fn of(headers: &'a HeaderMap) -> AppResult<Option<Self>> {
+        if let Some(key) = headers.get(api_key::API_KEY_HEADER) {
+            let key = key
+                .to_str()
+                .map_err(|_| AppError::Unauthenticated("invalid API key".into()))?;
+            return Ok(Some(Credential::ApiKey(key)));
+        }
+        let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let bearer = authorization
+            .to_str()
+            .ok()
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, value)| value.trim())
+            .filter(|value| !value.is_empty());
+        // Another scheme (Basic, ...) is not Parley's to read: as if no credential were sent.
+        let Some(bearer) = bearer else {
+            return Ok(None);
+        };
+        Ok(Some(if looks_like_jwt(bearer) {
+            Credential::Token(bearer)
+        } else {
+            Credential::ApiKey(bearer)
+        }))
+    }
+}
+
+/// A compact JWS: three base64url parts, the first two non-empty.
+fn looks_like_jwt(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('.').collect();
+    parts.len() == 3
+        && !parts[0].is_empty()
+        && !parts[1].is_empty()
+        && parts.iter().all(|part| {
+            part.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 /// The address a request came from (its TCP peer), for throttling what needs no credentials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ClientAddress(pub std::net::IpAddr);
@@ -151,29 +203,18 @@ impl Authenticator {
     /// The principal the credentials name, without spending the rate limit (an open socket
     /// verifying that its key has not been revoked).
     pub async fn verify(&self, headers: &HeaderMap) -> AppResult<Option<Principal>> {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            });
-        let principal = if let Some(key) = headers.get(api_key::API_KEY_HEADER) {
-            let key = key
-                .to_str()
-                .map_err(|_| AppError::Unauthenticated("invalid API key".into()))?;
-            self.api_keys.verify(key).await?
-        } else if let Some(token) = bearer {
-            let Some(jwt) = &self.jwt else {
-                return Err(AppError::Unauthenticated(
-                    "bearer tokens need multi-user mode; send X-API-KEY".into(),
-                ));
-            };
-            let username = jwt.verify(token.trim())?;
-            self.account_for_token(&username).await?
-        } else {
-            return Ok(None);
+        let principal = match Credential::of(headers)? {
+            None => return Ok(None),
+            Some(Credential::ApiKey(key)) => self.api_keys.verify(key).await?,
+            Some(Credential::Token(token)) => {
+                let Some(jwt) = &self.jwt else {
+                    return Err(AppError::Unauthenticated(
+                        "bearer tokens need multi-user mode; send an API key".into(),
+                    ));
+                };
+                let username = jwt.verify(token)?;
+                self.account_for_token(&username).await?
+            }
         };
         Ok(Some(principal))
     }

@@ -26,28 +26,36 @@ pub struct PromptContext {
 /// The name `{{user}}` stands for when the session has no user profile.
 pub const DEFAULT_USER_NAME: &str = "User";
 
-/// Replaces `{{char}}` and `{{user}}` (as the community's cards write them, any case).
+/// The placeholders cards and chats write, as the origin fills them (any case): the character's
+/// name for `{{char}}` and `<CHAR>`, the user's for `{{user}}`, `{{random_user}}` and `<USER>`.
+const PLACEHOLDERS: [(&str, bool); 5] = [
+    ("{{char}}", true),
+    ("<char>", true),
+    ("{{user}}", false),
+    ("{{random_user}}", false),
+    ("<user>", false),
+];
+
+/// Replaces the [`PLACEHOLDERS`] in `text`; anything else is kept as written.
 pub fn fill_placeholders(text: &str, char_name: &str, user_name: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find("{{") {
+    while let Some(start) = rest.find(['{', '<']) {
         out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find("}}") {
-            Some(end) => {
-                let name = &after[..end];
-                if name.eq_ignore_ascii_case("char") {
-                    out.push_str(char_name);
-                } else if name.eq_ignore_ascii_case("user") {
-                    out.push_str(user_name);
-                } else {
-                    out.push_str(&rest[start..start + 2 + end + 2]);
-                }
-                rest = &after[end + 2..];
+        let candidate = &rest[start..];
+        let found = PLACEHOLDERS.iter().find(|(token, _)| {
+            candidate
+                .get(..token.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(token))
+        });
+        match found {
+            Some((token, is_char)) => {
+                out.push_str(if *is_char { char_name } else { user_name });
+                rest = &candidate[token.len()..];
             }
             None => {
-                out.push_str(&rest[start..]);
-                rest = "";
+                out.push_str(&candidate[..1]);
+                rest = &candidate[1..];
             }
         }
     }
@@ -55,13 +63,15 @@ pub fn fill_placeholders(text: &str, char_name: &str, user_name: &str) -> String
     out
 }
 
-/// The character card as one system message: description, personality, scenario and example
-/// messages, each when present.
-fn card(character: &character::Model) -> Option<String> {
+/// The character card as one system message: who the model plays (`You are {name}.`, as the
+/// origin's prompt starts, so that a card that never writes `{{char}}` still names it), then the
+/// description, personality, scenario and example messages, each when present.
+fn card(character: &character::Model) -> String {
     fn present(value: &Option<String>) -> Option<&str> {
         value.as_deref().map(str::trim).filter(|v| !v.is_empty())
     }
     let parts: Vec<String> = [
+        Some(format!("You are {}.", character.name.trim())),
         present(&character.description).map(str::to_owned),
         present(&character.personality).map(|p| format!("Personality: {p}")),
         present(&character.scenario).map(|s| format!("Scenario: {s}")),
@@ -70,13 +80,13 @@ fn card(character: &character::Model) -> Option<String> {
     .into_iter()
     .flatten()
     .collect();
-    (!parts.is_empty()).then(|| parts.join("\n\n"))
+    parts.join("\n\n")
 }
 
 /// A character on its own, for a conversation Parley does not store: its card's system prompt and
 /// the card, as [`prompt_context`] would put them (placeholders filled, `{{user}}` as `User`).
 pub fn character_preamble(character: &character::Model) -> Vec<ContextMessage> {
-    [character.system_prompt.clone(), card(character)]
+    [character.system_prompt.clone(), Some(card(character))]
         .into_iter()
         .flatten()
         .filter(|text| !text.trim().is_empty())
@@ -151,9 +161,7 @@ pub async fn prompt_context_for_turn<C: ConnectionTrait>(
     if let Some(system) = &system {
         push("system", system);
     }
-    if let Some(card) = card(&character) {
-        push("system", &card);
-    }
+    push("system", &card(&character));
     if session.pre_prompt_enabled
         && let Some(pre) = &session.pre_prompt
     {
@@ -201,6 +209,14 @@ mod tests {
                 "Watson"
             ),
             "Watson meets Holmes; Holmes waves. {{other}} {{"
+        );
+        assert_eq!(
+            fill_placeholders(
+                "<USER> and <char>, {{Random_User}}; <b>{{{user}}}</b> <",
+                "HAL",
+                "Dave"
+            ),
+            "Dave and HAL, Dave; <b>{Dave}</b> <"
         );
     }
 }

@@ -70,18 +70,21 @@ impl ChatTranscript {
         self.title.as_deref().unwrap_or("Untitled Chat")
     }
 
-    /// `# Chat Export: {title}`, `**Character**: ...`, `**Date**: ...`, `**Messages**: N`, `---`, then
-    /// per message `**{Sender}** ({timestamp}):` and its content, messages separated by a blank line.
+    /// With metadata, a header: `# Chat Export: {title}`, `**Character**: ...` (with the
+    /// character), `**Date**: ...`, `**Messages**: N`, `---`. Then per message
+    /// `**{Sender}** ({timestamp}):` and its content, messages separated by a blank line. Without
+    /// metadata the messages stand alone, as the origin exports them.
     pub fn markdown(&self, options: ExportOptions) -> String {
-        let mut out = format!("# Chat Export: {}\n\n", self.title());
-        if options.include_character {
-            out.push_str(&format!("**Character**: {}\n", self.character_name));
-        }
+        let mut out = String::new();
         if options.include_metadata {
+            out.push_str(&format!("# Chat Export: {}\n\n", self.title()));
+            if options.include_character {
+                out.push_str(&format!("**Character**: {}\n", self.character_name));
+            }
             out.push_str(&format!("**Date**: {}\n", timestamp(self.created_at)));
             out.push_str(&format!("**Messages**: {}\n", self.messages.len()));
+            out.push_str("\n---\n");
         }
-        out.push_str("\n---\n");
         for (_, role, content, at) in &self.messages {
             out.push_str(&format!(
                 "\n**{}** ({}):\n{}\n",
@@ -90,20 +93,26 @@ impl ChatTranscript {
                 content
             ));
         }
-        out
+        match out.strip_prefix('\n') {
+            // No header: the transcript starts at the first message.
+            Some(messages) if !options.include_metadata => messages.to_owned(),
+            _ => out,
+        }
     }
 
-    /// `Chat: ...`, `Character: ...`, `Date: ...`, a line of 40 dashes, then `sender: content`.
+    /// With metadata, a header: `Chat: ...`, `Character: ...` (with the character), `Date: ...`,
+    /// a line of 40 dashes. Then `sender: content` per message.
     pub fn text(&self, options: ExportOptions) -> String {
-        let mut out = format!("Chat: {}\n", self.title());
-        if options.include_character {
-            out.push_str(&format!("Character: {}\n", self.character_name));
-        }
+        let mut out = String::new();
         if options.include_metadata {
+            out.push_str(&format!("Chat: {}\n", self.title()));
+            if options.include_character {
+                out.push_str(&format!("Character: {}\n", self.character_name));
+            }
             out.push_str(&format!("Date: {}\n", timestamp(self.created_at)));
+            out.push_str(&"-".repeat(40));
+            out.push('\n');
         }
-        out.push_str(&"-".repeat(40));
-        out.push('\n');
         for (_, role, content, _) in &self.messages {
             out.push_str(&format!("{role}: {content}\n"));
         }

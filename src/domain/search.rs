@@ -13,7 +13,8 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-pub const MAX_SEARCH_RESULTS: u64 = 100;
+/// The most results one search answers (the origin's `le=200`).
+pub const MAX_SEARCH_RESULTS: u64 = 200;
 
 /// The words of a user's query, each quoted so FTS5 reads it as a plain term (never as syntax):
 /// `pod "bay` becomes `"pod" """bay"`. All words must match.
@@ -26,7 +27,8 @@ fn fts5_query(words: &[&str]) -> String {
 }
 
 /// Messages of the principal's (of one session when `session_id` is given) that contain every word
-/// of `query`, best match first.
+/// of `query`, best match first. A query with no words at all (`*`, `?`, punctuation) matches
+/// nothing, as the origin's search answers; an empty query is refused.
 pub async fn search_messages<C: ConnectionTrait>(
     db: &C,
     principal: Principal,
@@ -34,21 +36,21 @@ pub async fn search_messages<C: ConnectionTrait>(
     query: &str,
     limit: u64,
 ) -> AppResult<Vec<message::Model>> {
-    let words: Vec<&str> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.is_empty() {
-        return Err(AppError::invalid(
-            "query",
-            "the search query needs at least one word",
-        ));
+    if query.is_empty() {
+        return Err(AppError::invalid("query", "the search query is empty"));
     }
     if !(1..=MAX_SEARCH_RESULTS).contains(&limit) {
         return Err(AppError::invalid(
             "limit",
             format!("limit must be between 1 and {MAX_SEARCH_RESULTS}"),
         ));
+    }
+    let words: Vec<&str> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Ok(Vec::new());
     }
     let mut select = message::Entity::scoped(principal);
     if let Some(id) = session_id {

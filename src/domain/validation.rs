@@ -2,6 +2,29 @@
 
 use crate::error::{AppError, AppResult};
 
+/// Runs every check and reports every failure at once: the first failing field is the error's
+/// `field`, the others follow in `also` (surface A's `details` name them all, as the origin's do).
+/// A failure that is not about input is returned as it is.
+pub fn all_of(checks: impl IntoIterator<Item = AppResult<()>>) -> AppResult<()> {
+    let mut failed: Option<AppError> = None;
+    for check in checks {
+        let Err(error) = check else { continue };
+        match (&mut failed, error) {
+            (None, error) => failed = Some(error),
+            (
+                Some(AppError::BadUserInput { also, .. }),
+                AppError::BadUserInput {
+                    message,
+                    field: Some(field),
+                    ..
+                },
+            ) => also.push((field, message)),
+            (Some(_), _) => {}
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
 /// A required text field must have something other than white space in it.
 pub fn require_text(field: &str, value: &str) -> AppResult<()> {
     if value.trim().is_empty() {
@@ -42,6 +65,23 @@ pub fn rating(value: Option<i32>) -> AppResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_failures_are_reported_together() {
+        let error = all_of([
+            require_prompt_when_enabled("pre_prompt", true, None),
+            rating(Some(3)),
+            require_prompt_when_enabled("post_prompt", true, Some(" ")),
+        ])
+        .unwrap_err();
+        let AppError::BadUserInput { field, also, .. } = error else {
+            panic!("not an input error: {error:?}");
+        };
+        assert_eq!(field.as_deref(), Some("pre_prompt"));
+        let others: Vec<&str> = also.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(others, ["post_prompt"]);
+        assert!(all_of([rating(None), require_text("label", "x")]).is_ok());
+    }
 
     #[test]
     fn enabled_prompt_needs_text() {

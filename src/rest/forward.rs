@@ -114,8 +114,9 @@ pub struct Failure {
     /// The GraphQL `extensions.code` (`NOT_FOUND`, `BAD_USER_INPUT`, ...).
     pub code: String,
     pub message: String,
-    /// The input field at fault, as GraphQL names it, when there is one.
-    pub field: Option<String>,
+    /// Every input field at fault, as GraphQL names it, with what is wrong with it (empty when
+    /// the error names no field).
+    pub fields: Box<[(String, String)]>,
     /// `extensions.reason`, e.g. `VERSION_MISMATCH` for a CONFLICT.
     pub reason: Option<String>,
     /// Seconds to wait, for RATE_LIMITED.
@@ -130,9 +131,15 @@ impl From<AppError> for Failure {
         Failure {
             code: error.code().to_owned(),
             message: error.to_string(),
-            field: match &error {
-                AppError::BadUserInput { field, .. } => field.clone(),
-                _ => None,
+            fields: match &error {
+                AppError::BadUserInput {
+                    field: Some(field),
+                    message,
+                    also,
+                } => std::iter::once((field.clone(), message.clone()))
+                    .chain(also.iter().cloned())
+                    .collect(),
+                _ => Box::default(),
             },
             reason: None,
             retry_after: match error {
@@ -151,7 +158,28 @@ impl From<ServerError> for Failure {
         };
         Failure {
             code: extension("code").unwrap_or_else(|| "INTERNAL_SERVER_ERROR".to_owned()),
-            field: extension("field"),
+            fields: match error.extensions.as_ref().and_then(|ext| ext.get("fields")) {
+                Some(async_graphql::Value::List(fields)) => fields
+                    .iter()
+                    .filter_map(|entry| match entry {
+                        async_graphql::Value::Object(entry) => {
+                            match (entry.get("field"), entry.get("message")) {
+                                (
+                                    Some(async_graphql::Value::String(field)),
+                                    Some(async_graphql::Value::String(message)),
+                                ) => Some((field.clone(), message.clone())),
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+                // One field at fault: `field`, with the error's message.
+                _ => extension("field")
+                    .map(|field| (field, error.message.clone()))
+                    .into_iter()
+                    .collect(),
+            },
             reason: extension("reason"),
             retry_after: match error
                 .extensions

@@ -101,10 +101,24 @@ fn field_of(path: String, message: &str) -> String {
         .to_owned()
 }
 
-/// A path uuid (surface B's chat ids).
-pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, InputError> {
-    raw.parse()
-        .map_err(|_| InputError::at("path", field, format!("`{raw}` is not a valid UUID")))
+/// A query-string boolean as Python clients send it: pydantic's spellings, in any case (`true`,
+/// `1`, `yes`, `on`, `t`, `y` / `false`, `0`, `no`, `off`, `f`, `n`). requests and httpx write
+/// Python's `True` as `True`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Flag(pub bool);
+
+impl<'de> serde::Deserialize<'de> for Flag {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" | "t" | "y" => Ok(Flag(true)),
+            "false" | "0" | "no" | "off" | "f" | "n" => Ok(Flag(false)),
+            _ => Err(serde::de::Error::custom(format!(
+                "`{raw}` is not a boolean (true/false, 1/0, yes/no, on/off)"
+            ))),
+        }
+    }
 }
 
 /// The highest page number a list takes: with 100 per page, its offset still fits GraphQL's `Int`.
@@ -149,6 +163,26 @@ pub fn page(
 /// The rows before `page` (both checked by [`page`], so this cannot overflow).
 pub fn offset_of(page: i64, per_page: i64) -> i64 {
     (page - 1) * per_page
+}
+
+/// GraphQL pages hold at most this many rows ([`crate::graphql::pagination::MAX_PAGE_SIZE`]).
+const GRAPHQL_PAGE: i64 = crate::graphql::pagination::MAX_PAGE_SIZE as i64;
+
+/// The variables of an operation that reads a REST page of up to twice a GraphQL page as two
+/// aliased fields (`page` with `$first`/`$offset`, `more` with `$rest`/`$restOffset`, included
+/// when `$needRest`): surface B's lists take up to 200 rows, as the origin's do.
+pub fn two_pages(limit: i64, offset: i64) -> serde_json::Map<String, Value> {
+    let first = limit.min(GRAPHQL_PAGE);
+    let serde_json::Value::Object(variables) = serde_json::json!({
+        "first": first,
+        "offset": offset,
+        "rest": (limit - first).min(GRAPHQL_PAGE),
+        "restOffset": offset + first,
+        "needRest": limit > first,
+    }) else {
+        unreachable!("a JSON object literal is an object")
+    };
+    variables
 }
 
 /// The highest list offset taken: GraphQL's `Int` still holds it with a page added.
@@ -221,6 +255,39 @@ mod tests {
         assert_eq!(camel_case("pre_prompt_enabled"), "prePromptEnabled");
         assert_eq!(snake_case("maxTokens"), "max_tokens");
         assert_eq!(snake_case("label"), "label");
+    }
+
+    #[test]
+    fn flags_parse_as_pydantic_does() {
+        #[derive(serde::Deserialize)]
+        struct Params {
+            #[serde(default)]
+            flag: Flag,
+        }
+        let read = |raw: &str| query::<Params>(Some(raw)).map(|p| p.flag.0);
+        for yes in [
+            "flag=true",
+            "flag=True",
+            "flag=1",
+            "flag=YES",
+            "flag=on",
+            "flag=t",
+        ] {
+            assert!(read(yes).unwrap(), "{yes}");
+        }
+        for no in [
+            "flag=false",
+            "flag=False",
+            "flag=0",
+            "flag=no",
+            "flag=OFF",
+            "",
+            "flag=n",
+        ] {
+            assert!(!read(no).unwrap(), "{no}");
+        }
+        let error = read("flag=maybe").unwrap_err();
+        assert_eq!((error.location, error.field.as_str()), ("query", "flag"));
     }
 
     #[test]

@@ -201,8 +201,8 @@ fn rest_cases(
             ("DELETE", "/api/v1/system-prompts/{system_prompt_id}"),
             ("", None, NotFound),
         ),
-        (("GET", "/api/v1/chats/"), ("", None, Nothing)),
-        (("POST", "/api/v1/chats/"), ("", Some(refers), NotFound)),
+        (("GET", "/api/v1/chats"), ("", None, Nothing)),
+        (("POST", "/api/v1/chats"), ("", Some(refers), NotFound)),
         (("GET", "/api/v1/chats/{chat_id}"), ("", None, NotFound)),
         (
             ("PUT", "/api/v1/chats/{chat_id}"),

@@ -16,6 +16,7 @@ mod model_server;
 mod multi_user;
 mod openapi;
 mod operability;
+mod origin_clients;
 mod pagination;
 mod replies;
 mod rest_a;

@@ -460,7 +460,7 @@ async fn the_rate_limit_answers_429_with_a_retry_after_that_works() {
 }
 
 #[tokio::test]
-async fn oversized_bodies_are_413_and_cors_is_off_unless_configured() {
+async fn oversized_bodies_are_413_and_cors_allows_loopback_by_default() {
     let app = spawn_app_with(|config| config.limits.max_body_bytes = 4096).await;
     let big = json!({"label": "x", "name": "y".repeat(10_000)}).to_string();
     let (status, body) = app
@@ -487,27 +487,54 @@ async fn oversized_bodies_are_413_and_cors_is_off_unless_configured() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 413);
 
-    let preflight = |app: &TestApp| {
+    let preflight = |app: &TestApp, origin: &str| {
         app.client
             .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
-            .header("origin", "http://localhost:3000")
+            .header("origin", origin)
             .header("access-control-request-method", "POST")
             .send()
     };
-    let response = preflight(&app).await.unwrap();
-    assert!(
+    let allowed = |response: &reqwest::Response| {
         response
             .headers()
             .get("access-control-allow-origin")
-            .is_none()
-    );
-    let with_cors =
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    // By default a browser page on any port of a loopback name may call (the origin frontend on
+    // its own dev server); other origins, lookalikes included, get no CORS headers.
+    for origin in [
+        "http://localhost:3000",
+        "http://127.0.0.1:5173",
+        "http://[::1]:8080",
+        "http://localhost",
+    ] {
+        let response = preflight(&app, origin).await.unwrap();
+        assert_eq!(allowed(&response).as_deref(), Some(origin));
+    }
+    for origin in [
+        "http://localhost:3000x",
+        "http://localhost:3000.x",
+        "http://localhost.x",
+        "https://localhost:3000",
+        "null",
+    ] {
+        let response = preflight(&app, origin).await.unwrap();
+        assert_eq!(allowed(&response), None, "{origin}");
+    }
+    // PARLEY_CORS_ORIGINS replaces the list; empty turns CORS off.
+    let configured =
         spawn_app_with(|config| config.cors_origins = vec!["http://localhost:3000".into()]).await;
-    let response = preflight(&with_cors).await.unwrap();
-    assert_eq!(
-        response.headers()["access-control-allow-origin"],
-        "http://localhost:3000"
-    );
+    let response = preflight(&configured, "http://localhost:3000")
+        .await
+        .unwrap();
+    assert_eq!(allowed(&response).as_deref(), Some("http://localhost:3000"));
+    let response = preflight(&configured, "http://localhost:3001")
+        .await
+        .unwrap();
+    assert_eq!(allowed(&response), None);
+    let off = spawn_app_with(|config| config.cors_origins = Vec::new()).await;
+    let response = preflight(&off, "http://localhost:3000").await.unwrap();
+    assert_eq!(allowed(&response), None);
 }
 
 #[tokio::test]

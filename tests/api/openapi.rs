@@ -42,8 +42,8 @@ const SURFACE_A: &[(&str, &str)] = &[
 
 /// Every surface B route.
 const SURFACE_B: &[(&str, &str)] = &[
-    ("GET", "/api/v1/chats/"),
-    ("POST", "/api/v1/chats/"),
+    ("GET", "/api/v1/chats"),
+    ("POST", "/api/v1/chats"),
     ("GET", "/api/v1/chats/{chat_id}"),
     ("PUT", "/api/v1/chats/{chat_id}"),
     ("DELETE", "/api/v1/chats/{chat_id}"),

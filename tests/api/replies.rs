@@ -111,7 +111,7 @@ async fn the_model_gets_the_context_plus_the_new_message() {
         sent["messages"],
         json!([
             {"role": "system", "content": "Play Holmes for Watson."},
-            {"role": "system", "content": "Holmes is a detective."},
+            {"role": "system", "content": "You are Holmes.\n\nHolmes is a detective."},
             {"role": "system", "content": "Remember, Holmes."},
             {"role": "user", "content": "Who are you?"},
             {"role": "assistant", "content": "Holmes, at your service."},
@@ -140,7 +140,7 @@ async fn the_model_gets_the_context_plus_the_new_message() {
         roles,
         vec![
             "Play Holmes for Watson.",
-            "Holmes is a detective.",
+            "You are Holmes.\n\nHolmes is a detective.",
             "Who are you?",
             "Holmes, at your service.",
             "What now, Holmes?",

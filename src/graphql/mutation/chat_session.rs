@@ -13,7 +13,7 @@ use crate::{
     domain::{
         self,
         context::{DEFAULT_USER_NAME, fill_placeholders},
-        validation::{rating, require_prompt_when_enabled},
+        validation::{all_of, rating, require_prompt_when_enabled},
     },
     error::{AppError, AppResult},
     graphql::{request_scope, types::ChatSession},
@@ -137,17 +137,19 @@ impl ChatSessionMutation {
     ) -> Result<ChatSession> {
         let scope = request_scope(ctx)?;
         let created: AppResult<_> = async {
-            require_prompt_when_enabled(
-                "pre_prompt",
-                input.pre_prompt_enabled,
-                input.pre_prompt.as_deref(),
-            )?;
-            require_prompt_when_enabled(
-                "post_prompt",
-                input.post_prompt_enabled,
-                input.post_prompt.as_deref(),
-            )?;
-            rating(input.rating)?;
+            all_of([
+                require_prompt_when_enabled(
+                    "pre_prompt",
+                    input.pre_prompt_enabled,
+                    input.pre_prompt.as_deref(),
+                ),
+                require_prompt_when_enabled(
+                    "post_prompt",
+                    input.post_prompt_enabled,
+                    input.post_prompt.as_deref(),
+                ),
+                rating(input.rating),
+            ])?;
             check_references(
                 scope.db,
                 scope.principal,
@@ -233,17 +235,19 @@ impl ChatSessionMutation {
             )
             .await?;
             // The rules hold for the session as it will be, not just for the fields sent.
-            require_prompt_when_enabled(
-                "pre_prompt",
-                input.pre_prompt_enabled.unwrap_or(row.pre_prompt_enabled),
-                merged(&input.pre_prompt, &row.pre_prompt).as_deref(),
-            )?;
-            require_prompt_when_enabled(
-                "post_prompt",
-                input.post_prompt_enabled.unwrap_or(row.post_prompt_enabled),
-                merged(&input.post_prompt, &row.post_prompt).as_deref(),
-            )?;
-            rating(input.rating.value().copied())?;
+            all_of([
+                require_prompt_when_enabled(
+                    "pre_prompt",
+                    input.pre_prompt_enabled.unwrap_or(row.pre_prompt_enabled),
+                    merged(&input.pre_prompt, &row.pre_prompt).as_deref(),
+                ),
+                require_prompt_when_enabled(
+                    "post_prompt",
+                    input.post_prompt_enabled.unwrap_or(row.post_prompt_enabled),
+                    merged(&input.post_prompt, &row.post_prompt).as_deref(),
+                ),
+                rating(input.rating.value().copied()),
+            ])?;
             let id = row.id;
             let mut row = row.into_active_model();
             row.character_id = set_if(input.character_id);

@@ -1,7 +1,8 @@
-use super::DateTime;
+use super::{ChatSession, DateTime};
 use async_graphql::{Context, Enum, ErrorExtensions, Object, Result};
-use entity::message;
+use entity::{chat_session, message};
 use futures::FutureExt;
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::graphql::request_scope;
@@ -35,6 +36,28 @@ impl MessageRole {
     }
 }
 
+impl Message {
+    /// The message's session: live through the loader, else (deleted since) read directly.
+    async fn session(&self, ctx: &Context<'_>) -> Result<Arc<chat_session::Model>> {
+        let id = self.0.chat_session_id;
+        let scope = request_scope(ctx)?;
+        let live = scope
+            .loaders
+            .chat_session
+            .load_one(id)
+            .boxed()
+            .await
+            .map_err(|e| e.extend())?;
+        match live {
+            Some(session) => Ok(session),
+            None => crate::graphql::find_session(scope.db, scope.principal, Some(id), None, true)
+                .await
+                .map(Arc::new)
+                .map_err(|e| e.extend()),
+        }
+    }
+}
+
 #[Object(serial)]
 impl Message {
     async fn id(&self) -> i32 {
@@ -54,22 +77,12 @@ impl Message {
     /// that was soft-deleted right after still says where it went: the answer to a write
     /// describes that write.
     async fn chat_session_uuid(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        let id = self.0.chat_session_id;
-        let scope = request_scope(ctx)?;
-        let live = scope
-            .loaders
-            .chat_session
-            .load_one(id)
-            .boxed()
-            .await
-            .map_err(|e| e.extend())?;
-        match live {
-            Some(session) => Ok(session.uuid),
-            None => crate::graphql::find_session(scope.db, scope.principal, Some(id), None, true)
-                .await
-                .map(|session| session.uuid)
-                .map_err(|e| e.extend()),
-        }
+        self.session(ctx).await.map(|session| session.uuid)
+    }
+    /// The session the message belongs to (as for `chatSessionUuid`, the one it was written
+    /// into even when that was soft-deleted right after).
+    async fn chat_session(&self, ctx: &Context<'_>) -> Result<ChatSession> {
+        self.session(ctx).await.map(ChatSession::from)
     }
     async fn content(&self) -> &str {
         &self.0.content

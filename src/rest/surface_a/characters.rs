@@ -152,7 +152,8 @@ pub struct DeleteCharacterParams {
     /// Also delete the chat sessions that use the character (and their messages). Without it,
     /// deleting a character in use is refused with 400 BUSINESS_RULE_ERROR.
     #[serde(default)]
-    pub cascade: bool,
+    #[param(value_type = bool)]
+    pub cascade: crate::rest::input::Flag,
 }
 
 super::sibling_resource! {

@@ -133,11 +133,8 @@ impl From<Failure> for ApiError {
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         };
         let mut details = Map::new();
-        if let Some(field) = failure.field {
-            details.insert(
-                input::snake_case(&field),
-                Value::String(failure.message.clone()),
-            );
+        for (field, message) in failure.fields.into_vec() {
+            details.insert(input::snake_case(&field), Value::String(message));
         }
         ApiError {
             status,

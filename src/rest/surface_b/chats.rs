@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -15,10 +15,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{Detail, DetailError, DetailResult};
+use super::{ChatId, Detail, DetailError, DetailResult};
 use crate::{
     AppState,
-    rest::input::{self, InputError, present},
+    rest::input::{self, Flag, InputError, present},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -49,6 +49,7 @@ pub struct Chat {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateChat {
+    #[schema(minimum = 1)]
     pub character_id: i32,
     /// Default `"{character name} Chat ({YYYYmmdd_HHMMSS})"`.
     pub title: Option<String>,
@@ -63,7 +64,8 @@ pub struct CreateChat {
 pub struct CreateChatParams {
     /// Store the character's first message as the chat's opening message.
     #[serde(default)]
-    pub seed_first_message: bool,
+    #[param(value_type = bool)]
+    pub seed_first_message: Flag,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -97,7 +99,8 @@ pub struct DeleteChatParams {
     pub expected_version: Option<i32>,
     /// Purge the chat and its messages instead of the default soft delete.
     #[serde(default)]
-    pub hard_delete: bool,
+    #[param(value_type = bool)]
+    pub hard_delete: Flag,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -106,15 +109,17 @@ pub struct ListChatsParams {
     /// Page number, from 1 (default 1).
     #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
-    /// Items per page (default 20, at most 100).
-    #[param(minimum = 1, maximum = 100)]
+    /// Items per page (default 50, at most 200).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
     /// Alternative to `per_page`.
-    #[param(minimum = 1, maximum = 100)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Alternative to `page`: rows to skip.
     #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<i64>,
+    /// Only the chats with this character (greater than 0).
+    #[param(minimum = 1)]
     pub character_id: Option<i32>,
 }
 
@@ -171,9 +176,11 @@ pub struct ExportParams {
     /// `json` (default), `markdown` or `text`.
     pub format: Option<String>,
     /// Default true.
-    pub include_metadata: Option<bool>,
+    #[param(value_type = Option<bool>)]
+    pub include_metadata: Option<Flag>,
     /// Default true.
-    pub include_character: Option<bool>,
+    #[param(value_type = Option<bool>)]
+    pub include_character: Option<Flag>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -190,6 +197,7 @@ struct Item<T> {
 #[derive(Deserialize)]
 struct Listed {
     page: ListedPage,
+    more: Option<MoreChats>,
 }
 
 #[derive(Deserialize)]
@@ -198,12 +206,19 @@ struct ListedPage {
     items: Vec<Chat>,
 }
 
-const DEFAULT_PER_PAGE: i64 = 20;
-const MAX_PER_PAGE: i64 = 100;
+#[derive(Deserialize)]
+struct MoreChats {
+    items: Vec<Chat>,
+}
+
+/// The page size when neither `limit` nor `per_page` is sent (the origin's `limit` default).
+const DEFAULT_PER_PAGE: i64 = 50;
+/// The origin's `limit` bound (`le=200`), for `per_page` too.
+const MAX_PER_PAGE: i64 = 200;
 
 /// List chats, most recently changed first.
 #[utoipa::path(
-    get, path = "/api/v1/chats/", tag = "character-chat-sessions",
+    get, path = "/api/v1/chats", tag = "character-chat-sessions",
     params(ListChatsParams),
     responses((status = 200, body = ChatList), (status = 422, body = Detail))
 )]
@@ -214,15 +229,22 @@ async fn list_chats(
 ) -> DetailResult<Json<ChatList>> {
     let params: ListChatsParams = input::query(query.as_deref())?;
     let (offset, per_page) = params.window()?;
-    let variables = json!({
-        "first": per_page,
-        "offset": offset,
-        "filter": { "characterId": params.character_id },
-    });
-    let listed: Listed = state.forward(&headers, "ListChats", variables).await?;
+    if params.character_id.is_some_and(|id| id <= 0) {
+        return Err(InputError::new("character_id", "character_id must be greater than 0").into());
+    }
+    let mut variables = input::two_pages(per_page, offset);
+    variables.insert(
+        "filter".into(),
+        json!({ "characterId": params.character_id }),
+    );
+    let listed: Listed = state
+        .forward(&headers, "ListChats", variables.into())
+        .await?;
+    let mut chats = listed.page.items;
+    chats.extend(listed.more.into_iter().flat_map(|more| more.items));
     Ok(Json(ChatList {
         success: true,
-        data: listed.page.items,
+        data: chats,
         metadata: ListMetadata {
             page: offset / per_page + 1,
             per_page,
@@ -234,7 +256,7 @@ async fn list_chats(
 
 /// Create a chat with a character.
 #[utoipa::path(
-    post, path = "/api/v1/chats/", tag = "character-chat-sessions",
+    post, path = "/api/v1/chats", tag = "character-chat-sessions",
     params(CreateChatParams),
     request_body = CreateChat,
     responses(
@@ -251,6 +273,15 @@ async fn create_chat(
 ) -> DetailResult<(StatusCode, Json<Chat>)> {
     let params: CreateChatParams = input::query(query.as_deref())?;
     let body: CreateChat = input::json(&body)?;
+    // The origin's `character_id: int = Field(..., gt=0)`.
+    if body.character_id <= 0 {
+        return Err(InputError::at(
+            "body",
+            "character_id",
+            "character_id must be greater than 0",
+        )
+        .into());
+    }
     let chat = json!({
         "characterId": body.character_id,
         "title": body.title,
@@ -258,7 +289,7 @@ async fn create_chat(
         "userProfileId": body.user_profile_id,
         "aiModelId": body.ai_model_id,
         "systemPromptId": body.system_prompt_id,
-        "seedFirstMessage": params.seed_first_message,
+        "seedFirstMessage": params.seed_first_message.0,
     });
     let created: Item<Chat> = state
         .forward(&headers, "CreateChat", json!({ "input": chat }))
@@ -275,9 +306,8 @@ async fn create_chat(
 async fn get_chat(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
 ) -> DetailResult<Json<Chat>> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let chat: Item<Chat> = state
         .forward(&headers, "GetChat", json!({ "uuid": uuid }))
         .await?;
@@ -299,11 +329,10 @@ async fn get_chat(
 async fn update_chat(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> DetailResult<Json<Chat>> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let params: VersionParams = input::query(query.as_deref())?;
     let body: UpdateChat = input::json(&body)?;
     let variables = json!({
@@ -328,14 +357,13 @@ async fn update_chat(
 async fn delete_chat(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
 ) -> DetailResult<StatusCode> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let params: DeleteChatParams = input::query(query.as_deref())?;
     let variables = json!({
         "uuid": uuid,
-        "soft": !params.hard_delete,
+        "soft": !params.hard_delete.0,
         "expectedVersion": params.expected_version,
     });
     let _: Value = state.forward(&headers, "DeleteChat", variables).await?;
@@ -351,9 +379,8 @@ async fn delete_chat(
 async fn restore_chat(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
 ) -> DetailResult<Json<Chat>> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let chat: Item<Chat> = state
         .forward(&headers, "RestoreChat", json!({ "uuid": uuid }))
         .await?;
@@ -374,9 +401,8 @@ struct WithContext {
 async fn chat_context(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
 ) -> DetailResult<Json<ChatContext>> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let chat: Item<WithContext> = state
         .forward(&headers, "ChatContext", json!({ "uuid": uuid }))
         .await?;
@@ -406,10 +432,9 @@ struct ExportContent {
 async fn export_chat(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
 ) -> DetailResult<Json<Value>> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let params: ExportParams = input::query(query.as_deref())?;
     let format = params.format.as_deref().unwrap_or("json");
     let graphql_format = match format {
@@ -427,8 +452,8 @@ async fn export_chat(
     let variables = json!({
         "uuid": uuid,
         "format": graphql_format,
-        "includeMetadata": params.include_metadata.unwrap_or(true),
-        "includeCharacter": params.include_character.unwrap_or(true),
+        "includeMetadata": params.include_metadata.is_none_or(|flag| flag.0),
+        "includeCharacter": params.include_character.is_none_or(|flag| flag.0),
     });
     let chat: Item<WithExport> = state.forward(&headers, "ExportChat", variables).await?;
     let content = chat.item.export.content;
@@ -459,10 +484,9 @@ const COMPLETE_SUNSET: &str = "Thu, 31 Dec 2026 23:59:59 GMT";
 async fn complete_chat(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
 ) -> Response {
     let answer = async {
-        let uuid = input::uuid("chat_id", &chat_id)?;
         let principal = state.authenticate(&headers).await?;
         let _: Item<Value> = state
             .forward_as(principal, "GetChat", json!({ "uuid": uuid }))

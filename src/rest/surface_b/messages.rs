@@ -3,7 +3,7 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
 };
 use serde::{Deserialize, Serialize};
@@ -12,9 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{Detail, DetailResult};
-use crate::AppState;
+use super::{ChatId, Detail, DetailResult};
 use crate::rest::input::{self, InputError};
+use crate::{
+    AppState,
+    domain::context::{DEFAULT_USER_NAME, fill_placeholders},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -65,10 +68,12 @@ pub struct ChatMessages {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Words to find (all of them, whole words, anywhere in a message).
+    /// Words to find (all of them, whole words, anywhere in a message). A query with no words
+    /// (`*`, `?`, punctuation only) finds nothing.
+    #[param(min_length = 1)]
     pub query: String,
-    /// 1 to 100, default 20.
-    #[param(minimum = 1, maximum = 100)]
+    /// 1 to 200, default 50 (as the origin's).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -99,11 +104,42 @@ struct Items {
 
 #[derive(Deserialize)]
 struct Item {
-    item: ChatMessage,
+    item: WithNames,
 }
 
-/// GraphQL pages hold at most this many; longer surface B pages are fetched as two.
-const GRAPHQL_PAGE: i64 = 100;
+#[derive(Deserialize)]
+struct WithNames {
+    #[serde(flatten)]
+    message: ChatMessage,
+    names: PlaceholderNames,
+}
+
+#[derive(Deserialize)]
+struct Found {
+    names: PlaceholderNames,
+    items: Vec<ChatMessage>,
+}
+
+/// The names a chat's placeholders stand for (its character's, its user profile's or `User`).
+#[derive(Deserialize)]
+struct PlaceholderNames {
+    character: Named,
+    user: Option<Named>,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    name: String,
+}
+
+impl PlaceholderNames {
+    /// `message` as the origin answers it: placeholders filled (the stored text keeps them).
+    fn fill(&self, mut message: ChatMessage) -> ChatMessage {
+        let user = self.user.as_ref().map_or(DEFAULT_USER_NAME, |u| &u.name);
+        message.content = fill_placeholders(&message.content, &self.character.name, user);
+        message
+    }
+}
 
 /// The messages of a chat, oldest first.
 #[utoipa::path(
@@ -118,24 +154,16 @@ const GRAPHQL_PAGE: i64 = 100;
 async fn list_chat_messages(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
 ) -> DetailResult<Json<ChatMessages>> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let params: MessagePageParams = input::query(query.as_deref())?;
     let limit = input::bounded("limit", params.limit.unwrap_or(50), 1..=200)?;
     let offset = input::offset(params.offset)?;
-    let first = limit.min(GRAPHQL_PAGE);
-    let variables = json!({
-        "uuid": uuid,
-        "first": first,
-        "offset": offset,
-        "rest": limit - first,
-        "restOffset": offset + first,
-        "needRest": limit > first,
-    });
+    let mut variables = input::two_pages(limit, offset);
+    variables.insert("uuid".into(), json!(uuid));
     let listed: Listed = state
-        .forward(&headers, "ListChatMessages", variables)
+        .forward(&headers, "ListChatMessages", variables.into())
         .await?;
     let mut messages = listed.page.items;
     messages.extend(listed.more.into_iter().flat_map(|more| more.items));
@@ -161,10 +189,9 @@ async fn list_chat_messages(
 async fn create_chat_message(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
     body: Bytes,
 ) -> DetailResult<(StatusCode, Json<ChatMessage>)> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let body: NewChatMessage = input::json(&body)?;
     let role = match body.role.as_deref().unwrap_or("user") {
         "user" => "USER",
@@ -183,7 +210,8 @@ async fn create_chat_message(
     let created: Item = state
         .forward(&headers, "CreateChatMessage", json!({ "input": message }))
         .await?;
-    Ok((StatusCode::CREATED, Json(created.item)))
+    let WithNames { message, names } = created.item;
+    Ok((StatusCode::CREATED, Json(names.fill(message))))
 }
 
 /// Full-text search in a chat's messages, best match first.
@@ -199,22 +227,26 @@ async fn create_chat_message(
 async fn search_chat_messages(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(chat_id): Path<String>,
+    ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
 ) -> DetailResult<Json<SearchResults>> {
-    let uuid = input::uuid("chat_id", &chat_id)?;
     let params: SearchParams = input::query(query.as_deref())?;
-    let variables = json!({
-        "uuid": uuid,
-        "query": params.query,
-        "limit": params.limit.unwrap_or(20),
-    });
-    let found: Items = state
+    if params.query.is_empty() {
+        return Err(InputError::new("query", "query must not be empty").into());
+    }
+    let limit = input::bounded("limit", params.limit.unwrap_or(50), 1..=200)?;
+    let variables = json!({ "uuid": uuid, "query": params.query, "limit": limit });
+    let found: Found = state
         .forward(&headers, "SearchChatMessages", variables)
         .await?;
+    let messages: Vec<ChatMessage> = found
+        .items
+        .into_iter()
+        .map(|message| found.names.fill(message))
+        .collect();
     Ok(Json(SearchResults {
         query: params.query,
-        total: found.items.len(),
-        messages: found.items,
+        total: messages.len(),
+        messages,
     }))
 }

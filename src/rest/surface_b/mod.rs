@@ -106,9 +106,22 @@ impl From<InputError> for DetailError {
 impl From<Failure> for DetailError {
     fn from(failure: Failure) -> Self {
         let status = match failure.code.as_str() {
+            "BAD_USER_INPUT" if failure.fields.is_empty() => {
+                return validation("body", "body", &failure.message);
+            }
             "BAD_USER_INPUT" => {
-                let field = input::snake_case(failure.field.as_deref().unwrap_or("body"));
-                return validation("body", &field, &failure.message);
+                let errors: Vec<Value> = failure
+                    .fields
+                    .iter()
+                    .map(|(field, message)| {
+                        json!({ "loc": ["body", input::snake_case(field)], "msg": message, "type": "value_error" })
+                    })
+                    .collect();
+                return DetailError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    detail: Value::Array(errors),
+                    retry_after: None,
+                };
             }
             "NOT_FOUND" => StatusCode::NOT_FOUND,
             "CONFLICT" => StatusCode::CONFLICT,
@@ -131,6 +144,35 @@ impl From<Failure> for DetailError {
 
 pub type DetailResult<T> = Result<T, DetailError>;
 
+/// The `{chat_id}` of a route. An id that is not a UUID names no chat: 404, as the origin answers
+/// (it looks ids up as strings).
+pub struct ChatId(pub uuid::Uuid);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ChatId {
+    type Rejection = DetailError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| not_found("Chat session not found"))?;
+        raw.parse()
+            .map(ChatId)
+            .map_err(|_| not_found(&format!("Chat session {raw} not found")))
+    }
+}
+
+fn not_found(message: &str) -> DetailError {
+    DetailError {
+        status: StatusCode::NOT_FOUND,
+        detail: json!(message),
+        retry_after: None,
+    }
+}
+
 /// Reads `raw` as each of surface B's query strings (and a chat id) and `body` as each of its JSON
 /// bodies, with the checks the handlers apply after parsing: for the fuzz targets
 /// ([`crate::rest::untrusted`]).
@@ -147,7 +189,6 @@ pub(super) fn read_untrusted(raw: &str, body: &[u8]) {
     let _ = query::<chats::VersionParams>(Some(raw));
     let _ = query::<chats::DeleteChatParams>(Some(raw));
     let _ = query::<chats::ExportParams>(Some(raw));
-    let _ = input::uuid("chat_id", raw);
     let _ = json::<chats::CreateChat>(body);
     if let Ok(update) = json::<chats::UpdateChat>(body) {
         input::graphql_input(update);
