@@ -4,6 +4,7 @@
 //! owner happens in one place in the `parley` crate (`auth::scope`), never ad hoc.
 
 pub mod account;
+pub mod account_settings;
 pub mod ai_model;
 pub mod api_key;
 pub mod character;
@@ -15,6 +16,7 @@ pub mod user_profile;
 
 pub mod prelude {
     pub use super::account::Entity as Account;
+    pub use super::account_settings::Entity as AccountSettings;
     pub use super::ai_model::Entity as AiModel;
     pub use super::api_key::Entity as ApiKey;
     pub use super::character::Entity as Character;

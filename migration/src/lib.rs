@@ -27,6 +27,7 @@ mod m20261201_000004_live_session_index;
 mod m20261201_000005_session_tally;
 mod m20261201_000006_message_tally;
 mod m20261201_000007_search_prefix;
+mod m20261202_000008_account_settings;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_session_tally::Migration),
             Box::new(m20261201_000006_message_tally::Migration),
             Box::new(m20261201_000007_search_prefix::Migration),
+            Box::new(m20261202_000008_account_settings::Migration),
         ]
     }
 }

@@ -12,8 +12,8 @@ use sea_orm::{
 use super::Principal;
 use crate::error::{AppError, AppResult};
 use entity::{
-    ai_model, api_key, character, character_card, chat_session, message, system_prompt,
-    user_profile,
+    account_settings, ai_model, api_key, character, character_card, chat_session, message,
+    system_prompt, user_profile,
 };
 
 pub trait Owned: EntityTrait {
@@ -223,6 +223,8 @@ owned!(
     character_id
 );
 owned!(api_key, "ApiKey", owner = AccountId);
+// One row per account, keyed by its owner.
+owned!(account_settings, "Settings", id = OwnerId, owner_id);
 owned!(user_profile, "UserProfile");
 owned!(ai_model, "AiModel");
 owned!(system_prompt, "SystemPrompt");

@@ -5,6 +5,7 @@ pub mod chat;
 pub mod context;
 pub mod export;
 pub mod search;
+pub mod settings;
 pub mod validation;
 
 use chrono::{DateTime, SubsecRound, Utc};

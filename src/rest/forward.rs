@@ -34,6 +34,7 @@ const DOCUMENTS: &[(&str, &str)] = documents![
     "messages",
     "chats",
     "auth",
+    "settings",
 ];
 
 /// Named operations, each as a parsed document of its own: the operation and the fragments it

@@ -21,7 +21,8 @@ use crate::AppState;
     info(
         title = "Parley REST API",
         description = "REST compatibility surfaces of Parley. Every route forwards to the GraphQL \
-                       schema served at /graphql, on the same data."
+                       schema served at /graphql, on the same data. Every route also answers \
+                       with a trailing slash."
     ),
     modifiers(&ApiKeyAuth),
     security(("api_key" = []), ("bearer" = [])),
@@ -32,6 +33,7 @@ use crate::AppState;
         (name = "ai-models", description = "Surface A: AI models"),
         (name = "system-prompts", description = "Surface A: system prompts"),
         (name = "messages", description = "Messages of chat sessions"),
+        (name = "settings", description = "Surface A: the account's settings (defaults for new sessions)"),
         (name = "auth", description = "Accounts and tokens (multi-user mode)"),
         (name = "chat-completions", description = "OpenAI-compatible chat completions"),
         (name = "character-chat-sessions", description = "Surface B: chats by uuid, with soft delete, \

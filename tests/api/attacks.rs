@@ -53,16 +53,18 @@ impl Target {
         Some((status, response.json().await.ok()?))
     }
 
-    /// Starts watching the process (after one round that opens the watcher's connections and
-    /// has its key verified): call [`Watch::finish`] when the attack is over. Watched attacks
-    /// take turns ([`WATCHED`]): two at once would measure each other.
+    /// Starts watching the process (after a quiet round that opens the watcher's connections,
+    /// has its key verified and gauges the machine's noise): call [`Watch::finish`] when the
+    /// attack is over. Watched attacks take turns ([`WATCHED`]): two at once would measure each
+    /// other.
     async fn watch(&self) -> Watch {
         let turn = WATCHED.lock().await;
-        let warm_up = Watch::start(self.address.clone(), self.pid(), 2);
+        let warm_up = Watch::start(self.address.clone(), self.pid(), QUIET_SAMPLES);
         let _ = warm_up.stop.send(());
-        warm_up.task.await.expect("the warm-up ran");
+        let (quiet, _) = warm_up.task.await.expect("the warm-up ran");
         Watch {
             _turn: Some(turn),
+            quiet_max: quiet.into_iter().max().unwrap_or_default(),
             ..Watch::start(self.address.clone(), self.pid(), 200)
         }
     }
@@ -85,6 +87,9 @@ fn rss(pid: u32) -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
+/// Requests of the quiet round before an attack.
+const QUIET_SAMPLES: usize = 30;
+
 /// Held while a watched attack runs.
 static WATCHED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -93,6 +98,9 @@ struct Watch {
     stop: oneshot::Sender<()>,
     task: JoinHandle<(Vec<Duration>, u64)>,
     rss_before: u64,
+    /// The slowest request of the quiet round just before: what the shared machine's noise
+    /// (the rest of the suite runs beside these tests) costs a request without any attack.
+    quiet_max: Duration,
     _turn: Option<tokio::sync::MutexGuard<'static, ()>>,
 }
 
@@ -144,27 +152,27 @@ impl Watch {
             stop,
             task,
             rss_before,
+            quiet_max: Duration::ZERO,
             _turn: None,
         }
     }
 
-    /// Stops watching; fails when the well-behaved client's p99 reached 100 ms or the process
-    /// grew by 64 MiB or more.
+    /// Stops watching; fails when the well-behaved client's p99 reached 100 ms (or, on a machine
+    /// busy enough that a quiet request took longer, twice the slowest quiet one) or the process
+    /// grew by 64 MiB or more. The stalls these attacks caused lasted seconds.
     async fn finish(self, attack: &str) {
         let _ = self.stop.send(());
         let (mut latencies, peak) = self.task.await.expect("the watch ran");
         latencies.sort();
         let p99 = latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)];
         let grown = peak.saturating_sub(self.rss_before);
+        let allowed = Duration::from_millis(100).max(self.quiet_max * 2);
         eprintln!(
-            "{attack}: {} requests beside it, p99 {p99:?}, RSS grew {:.1} MiB",
+            "{attack}: {} requests beside it, p99 {p99:?} (allowed {allowed:?}), RSS grew {:.1} MiB",
             latencies.len(),
             grown as f64 / 1048576.0
         );
-        assert!(
-            p99 < Duration::from_millis(100),
-            "{attack}: p99 {p99:?} beside it"
-        );
+        assert!(p99 < allowed, "{attack}: p99 {p99:?} beside it");
         assert!(
             grown < 64 * 1024 * 1024,
             "{attack}: RSS grew {} MiB",

@@ -24,6 +24,7 @@ const EVERYTHING: &str = "{
     chatSessions { totalCount nodes { id uuid title version updatedAt messageCount
         messages { totalCount nodes { id content version } } } }
     apiKeys { id revokedAt }
+    settings { defaultAiModelId defaultSystemPromptId defaultUserProfileId defaultAvatarImage }
 }";
 
 /// A's rows carry this, so any leak into B's answers shows.
@@ -69,6 +70,13 @@ async fn seed_a(app: &TestApp) -> World {
         .await["createMessage"]["id"]
         .as_i64()
         .unwrap();
+    // A's settings name A's rows: B's settings must never show them.
+    app.data(
+        "mutation($m: Int!, $p: Int!, $s: Int!) { updateSettings(input: {defaultAiModelId: $m,
+            defaultUserProfileId: $p, defaultSystemPromptId: $s, defaultAvatarImage: \"A-SECRET.png\"}) { id } }",
+        json!({ "m": model, "p": profile, "s": prompt }),
+    )
+    .await;
     let api_key = app.data("{ apiKeys { id } }", json!({})).await["apiKeys"][0]["id"]
         .as_i64()
         .unwrap();
@@ -250,6 +258,16 @@ fn rest_cases(
                 NotFound,
             ),
         ),
+        (
+            ("POST", "/api/v1/chat-sessions/{chat_session_id}/regenerate"),
+            ("", None, NotFound),
+        ),
+        (("GET", "/api/v1/settings"), ("", None, Nothing)),
+        (
+            ("PUT", "/api/v1/settings"),
+            ("", Some(json!({"default_ai_model_id": a.model})), NotFound),
+        ),
+        (("POST", "/api/v1/settings/reset"), ("", None, Nothing)),
         (("POST", "/api/v1/auth/register"), ("", None, Public)),
         (("POST", "/api/v1/auth/login"), ("", None, Public)),
     ])
@@ -553,6 +571,27 @@ fn graphql_cases(a: &World) -> HashMap<&'static str, (&'static str, Value, Expec
             ),
         ),
         (
+            "settings",
+            (
+                "{ settings { defaultAiModelId defaultAiModel { label } defaultUserProfile { name label }
+                   defaultSystemPrompt { label content } defaultAvatarImage } }",
+                json!({}),
+                Nothing,
+            ),
+        ),
+        (
+            "updateSettings",
+            (
+                "mutation($m: Int!) { updateSettings(input: {defaultAiModelId: $m}) { id } }",
+                json!({ "m": a.model }),
+                NotFound,
+            ),
+        ),
+        (
+            "resetSettings",
+            ("mutation { resetSettings { id } }", json!({}), Nothing),
+        ),
+        (
             "regenerateReply",
             (
                 "mutation($u: UUID!) { regenerateReply(chatSessionUuid: $u) { id } }",
@@ -565,10 +604,8 @@ fn graphql_cases(a: &World) -> HashMap<&'static str, (&'static str, Value, Expec
 
 fn assert_nothing_of_a(answer: &Value, a: &World, what: &str) {
     let text = answer.to_string();
-    assert!(
-        !text.contains("A-SECRET message") && !text.contains("A-SECRET chat"),
-        "{what} leaks A's data: {text}"
-    );
+    // Every row of A's carries the marker (in a label, title, content or image name).
+    assert!(!text.contains(MARKER), "{what} leaks A's data: {text}");
     assert!(!text.contains(&a.uuid), "{what} leaks A's chat: {text}");
     assert!(
         !text.contains("Sherlock Holmes"),

@@ -568,3 +568,258 @@ async fn surface_a_reports_every_failing_field_at_once() {
         .collect();
     assert_eq!(fields, ["pre_prompt", "post_prompt", "rating"], "{body}");
 }
+
+/// An app whose default provider is `server`.
+async fn app_with_model(server: &ModelServer) -> TestApp {
+    let base_url = server.base_url.clone();
+    spawn_app_with(|config| {
+        config.providers = vec![ProviderSettings {
+            name: "default".into(),
+            base_url,
+            api_key: None,
+            timeout: Duration::from_secs(5),
+        }]
+    })
+    .await
+}
+
+#[tokio::test]
+async fn settings_give_new_sessions_their_defaults() {
+    let app = spawn_app().await;
+    let holmes = character(&app, "holmes", json!({"name": "Holmes"})).await;
+    let model = created(
+        &app,
+        "/api/v1/ai-models/",
+        json!({"label": "gpt-4", "description": "big"}),
+    )
+    .await["id"]
+        .clone();
+    let prompt = created(
+        &app,
+        "/api/v1/system-prompts/",
+        json!({"label": "rp", "content": "Stay in character."}),
+    )
+    .await["id"]
+        .clone();
+    let profile = created(
+        &app,
+        "/api/v1/user-profiles/",
+        json!({"label": "watson", "name": "Watson", "avatar_image": "w.png"}),
+    )
+    .await["id"]
+        .clone();
+
+    // Before any update: the singleton with nothing set, the nested objects left out.
+    let unset = json!({"id": 1, "default_ai_model_id": null, "default_system_prompt_id": null,
+                       "default_user_profile_id": null, "default_avatar_image": null});
+    assert_eq!(get(&app, "/api/v1/settings/").await, unset);
+
+    let (status, settings) = app
+        .rest(
+            "PUT",
+            "/api/v1/settings/",
+            Some(
+                json!({"default_ai_model_id": model, "default_system_prompt_id": prompt,
+                        "default_user_profile_id": profile, "default_avatar_image": "a.png"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{settings}");
+    assert_eq!(
+        settings,
+        json!({"id": 1, "default_ai_model_id": model, "default_system_prompt_id": prompt,
+               "default_user_profile_id": profile, "default_avatar_image": "a.png",
+               "default_ai_model": {"id": model, "label": "gpt-4", "description": "big"},
+               "default_system_prompt": {"id": prompt, "label": "rp", "content": "Stay in character."},
+               "default_user_profile": {"id": profile, "label": "watson", "name": "Watson", "avatar_image": "w.png"}})
+    );
+    assert_eq!(get(&app, "/api/v1/settings").await, settings);
+
+    // A session created without them gets the defaults; given ones win.
+    let session = created(
+        &app,
+        "/api/v1/chat-sessions/",
+        json!({"character_id": holmes}),
+    )
+    .await;
+    assert_eq!(
+        (
+            &session["ai_model_id"],
+            &session["system_prompt_id"],
+            &session["user_profile_id"]
+        ),
+        (&model, &prompt, &profile)
+    );
+    let other = created(
+        &app,
+        "/api/v1/user-profiles/",
+        json!({"label": "ada", "name": "Ada"}),
+    )
+    .await["id"]
+        .clone();
+    let session = created(
+        &app,
+        "/api/v1/chat-sessions/",
+        json!({"character_id": holmes, "user_profile_id": other}),
+    )
+    .await;
+    assert_eq!(session["user_profile_id"], other);
+    assert_eq!(session["ai_model_id"], model);
+    // Surface B's chats too: the default profile names the user in the context.
+    let uuid = chat(&app, holmes, "").await;
+    let context = get(&app, &format!("/api/v1/chats/{uuid}/context")).await;
+    assert_eq!(context["messages"][0]["content"], "Stay in character.");
+
+    // Partial updates; `null` clears one default; unknown ids are refused and change nothing.
+    let (status, settings) = app
+        .rest(
+            "PUT",
+            "/api/v1/settings",
+            Some(json!({"default_system_prompt_id": null})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(settings["default_system_prompt_id"], Value::Null);
+    assert!(settings.get("default_system_prompt").is_none());
+    assert_eq!(settings["default_ai_model_id"], model);
+    let (status, answer) = app
+        .rest(
+            "PUT",
+            "/api/v1/settings",
+            Some(json!({"default_ai_model_id": 9999, "default_avatar_image": "b.png"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(answer["error"]["code"], "RESOURCE_NOT_FOUND");
+    let (status, answer) = app
+        .rest(
+            "PUT",
+            "/api/v1/settings",
+            Some(json!({"default_ai_model_id": "x"})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(answer["error"]["details"]["default_ai_model_id"].is_string());
+    assert_eq!(
+        get(&app, "/api/v1/settings").await["default_avatar_image"],
+        "a.png"
+    );
+
+    // GraphQL reads the same object; deleting a default clears it.
+    let (status, _) = app
+        .rest("DELETE", &format!("/api/v1/user-profiles/{profile}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let data = app
+        .data(
+            "{ settings { id defaultAiModel { label } defaultUserProfileId defaultAvatarImage } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["settings"],
+        json!({"id": 1, "defaultAiModel": {"label": "gpt-4"}, "defaultUserProfileId": null,
+               "defaultAvatarImage": "a.png"})
+    );
+
+    let (status, reset) = app.rest("POST", "/api/v1/settings/reset", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(reset["message"], "Application settings reset to defaults");
+    assert_eq!(reset["settings"], unset);
+    assert_eq!(get(&app, "/api/v1/settings").await, unset);
+    let session = created(
+        &app,
+        "/api/v1/chat-sessions",
+        json!({"character_id": holmes}),
+    )
+    .await;
+    assert_eq!(session["ai_model_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn regenerate_answers_a_new_reply_in_place_of_the_last() {
+    let server = ModelServer::start(Behavior::Reply(vec!["First", " answer."])).await;
+    let app = app_with_model(&server).await;
+    let holmes = character(&app, "holmes", json!({"name": "Holmes"})).await;
+    let model = created(
+        &app,
+        "/api/v1/ai-models",
+        json!({"label": "m", "model_name": "test-model"}),
+    )
+    .await["id"]
+        .clone();
+    let session = created(
+        &app,
+        "/api/v1/chat-sessions/",
+        json!({"character_id": holmes, "ai_model_id": model}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, turn) = app
+        .rest(
+            "POST",
+            &format!("/api/v1/chat-sessions/{session}/messages"),
+            Some(json!({"role": "user", "content": "Who took the watch?"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{turn}");
+    let first_reply = turn["ai_message"]["id"].clone();
+
+    server.behave(Behavior::Reply(vec!["Second", " answer."]));
+    let (status, reply) = app
+        .rest(
+            "POST",
+            &format!("/api/v1/chat-sessions/{session}/regenerate/"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["role"], "assistant");
+    assert_eq!(reply["content"], "Second answer.");
+    assert_eq!(reply["chat_session_id"], session);
+    assert_ne!(reply["id"], first_reply);
+    // The model saw the conversation up to the user's message, not the reply it replaces.
+    let sent = server.requests().last().unwrap()["messages"].clone();
+    let last = sent.as_array().unwrap().last().unwrap();
+    assert_eq!(last["content"], "Who took the watch?");
+
+    let messages = get(&app, &format!("/api/v1/chat-sessions/{session}/messages")).await;
+    let contents: Vec<&str> = messages["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, ["Who took the watch?", "Second answer."]);
+    let (status, _) = app
+        .rest("GET", &format!("/api/v1/messages/{first_reply}"), None)
+        .await;
+    assert_eq!(status, 404, "the replaced reply is gone");
+
+    // No such session: 404; a session without a model: 503, and nothing changes.
+    let (status, answer) = app
+        .rest("POST", "/api/v1/chat-sessions/9999/regenerate", None)
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(answer["error"]["code"], "RESOURCE_NOT_FOUND");
+    let bare = created(
+        &app,
+        "/api/v1/chat-sessions",
+        json!({"character_id": holmes}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, answer) = app
+        .rest(
+            "POST",
+            &format!("/api/v1/chat-sessions/{bare}/regenerate"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"]["code"], "MODEL_UNAVAILABLE");
+    let messages = get(&app, &format!("/api/v1/chat-sessions/{bare}/messages")).await;
+    assert_eq!(messages["pagination"]["total_items"], 0);
+}

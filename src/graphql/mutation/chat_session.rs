@@ -19,6 +19,8 @@ use crate::{
     graphql::{request_scope, types::ChatSession},
 };
 
+/// A new session. An AI model, system prompt or user profile not given is the account's default
+/// (`settings`), when it has one.
 #[derive(InputObject)]
 pub struct CreateChatSessionInput {
     pub character_id: i32,
@@ -56,7 +58,7 @@ pub struct UpdateChatSessionInput {
 }
 
 /// NOT_FOUND unless every given id names a row of the principal's.
-async fn check_references(
+pub(super) async fn check_references(
     db: &DatabaseConnection,
     principal: Principal,
     character_id: Option<i32>,
@@ -150,13 +152,18 @@ impl ChatSessionMutation {
                 ),
                 rating(input.rating),
             ])?;
+            // What the session is not given, it takes from the account's settings.
+            let defaults = domain::settings::of(scope.db, scope.principal).await?;
+            let user_profile_id = input.user_profile_id.or(defaults.default_user_profile_id);
+            let ai_model_id = input.ai_model_id.or(defaults.default_ai_model_id);
+            let system_prompt_id = input.system_prompt_id.or(defaults.default_system_prompt_id);
             check_references(
                 scope.db,
                 scope.principal,
                 Some(input.character_id),
-                input.user_profile_id,
-                input.ai_model_id,
-                input.system_prompt_id,
+                user_profile_id,
+                ai_model_id,
+                system_prompt_id,
             )
             .await?;
             let character =
@@ -171,9 +178,9 @@ impl ChatSessionMutation {
                 uuid: Set(Uuid::new_v4()),
                 owner_id: Set(scope.principal.account_id),
                 character_id: Set(input.character_id),
-                user_profile_id: Set(input.user_profile_id),
-                ai_model_id: Set(input.ai_model_id),
-                system_prompt_id: Set(input.system_prompt_id),
+                user_profile_id: Set(user_profile_id),
+                ai_model_id: Set(ai_model_id),
+                system_prompt_id: Set(system_prompt_id),
                 title: Set(Some(title)),
                 pre_prompt: Set(input.pre_prompt),
                 pre_prompt_enabled: Set(input.pre_prompt_enabled),

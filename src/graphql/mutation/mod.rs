@@ -7,6 +7,7 @@ mod character;
 mod chat_session;
 mod message;
 mod reply;
+mod settings;
 mod system_prompt;
 mod user_profile;
 
@@ -25,6 +26,7 @@ pub struct MutationRoot(
     chat_session::ChatSessionMutation,
     message::MessageMutation,
     reply::ReplyMutation,
+    settings::SettingsMutation,
 );
 
 /// A required column in a partial update: absent (or null) leaves it as it is.

@@ -11,7 +11,7 @@ use super::{
     request_scope,
     types::{
         Account, AiModel, ApiKey, Character, ChatSession, ChatSessionField, ChatSessionFilter,
-        ChatSessionOrder, Message, SortDirection, SystemPrompt, UserProfile,
+        ChatSessionOrder, Message, Settings, SortDirection, SystemPrompt, UserProfile,
     },
 };
 use crate::{
@@ -86,6 +86,15 @@ impl AccountQuery {
             .await
             .map(|rows| rows.into_iter().map(ApiKey).collect())
             .map_err(|e| AppError::from(e).extend())
+    }
+
+    /// The caller's settings: the defaults a new session gets.
+    async fn settings(&self, ctx: &Context<'_>) -> Result<Settings> {
+        let scope = request_scope(ctx)?;
+        crate::domain::settings::of(scope.db, scope.principal)
+            .await
+            .map(Settings)
+            .map_err(|e| e.extend())
     }
 }
 

@@ -6,6 +6,7 @@ mod character;
 mod chat_session;
 mod message;
 mod scalars;
+mod settings;
 mod system_prompt;
 mod user_profile;
 
@@ -17,6 +18,7 @@ pub use chat_session::{
 };
 pub use message::{Message, MessageRole};
 pub use scalars::DateTime;
+pub use settings::Settings;
 pub use system_prompt::SystemPrompt;
 pub use user_profile::UserProfile;
 

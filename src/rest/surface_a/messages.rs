@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_session_messages, create_session_message))
         .routes(routes!(get_message, update_message, delete_message))
+        .routes(routes!(regenerate_reply))
 }
 
 /// Who said it, as model APIs name it.
@@ -191,6 +192,33 @@ async fn create_session_message(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(PostedMessage::Message(data.item))))
+}
+
+/// A new reply from the session's AI model to the conversation so far: it replaces the last reply
+/// when the last message is the model's (the old one is deleted once the new one is complete),
+/// else it answers the last user message. The answer is the new reply (502/503/504 when the model
+/// fails, and then nothing changes).
+#[utoipa::path(
+    post, path = "/api/v1/chat-sessions/{chat_session_id}/regenerate", tag = "messages",
+    params(("chat_session_id" = i32, Path, minimum = 1, description = "ID of the chat session")),
+    responses(
+        (status = 200, body = SessionMessage),
+        (status = 404, body = ErrorBody),
+        (status = 502, description = "The model provider failed", body = ErrorBody),
+        (status = 503, description = "No model provider configured, or the session has no AI model", body = ErrorBody),
+        (status = 504, description = "The model provider timed out", body = ErrorBody),
+    )
+)]
+async fn regenerate_reply(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionMessage>> {
+    let id = input::id("chat_session_id", &id)?;
+    let data: ItemData<SessionMessage> = state
+        .forward(&headers, "RegenerateSessionReply", json!({ "id": id }))
+        .await?;
+    Ok(Json(data.item))
 }
 
 /// One message.

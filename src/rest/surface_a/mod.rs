@@ -11,6 +11,7 @@ mod character_cards;
 mod characters;
 mod chat_sessions;
 mod messages;
+mod settings;
 mod system_prompts;
 mod user_profiles;
 
@@ -39,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(ai_models::router())
         .merge(system_prompts::router())
         .merge(messages::router())
+        .merge(settings::router())
 }
 
 /// Surface A's error body.

@@ -1,0 +1,151 @@
+//! `/api/v1/settings`: the account's settings, from the origin's application settings
+//! (`documentation/api/application_settings.md` at the seed's era). One object per account; a
+//! session created without an AI model, system prompt or user profile gets the defaults named here.
+
+use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiResult, ErrorBody, ItemData};
+use crate::{
+    AppState,
+    rest::input::{self, present},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_settings, update_settings))
+        .routes(routes!(reset_settings))
+}
+
+/// The account's settings, with the objects the default ids name (left out when unset).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Settings {
+    /// Always 1: one settings object per account.
+    pub id: i32,
+    pub default_ai_model_id: Option<i32>,
+    pub default_system_prompt_id: Option<i32>,
+    pub default_user_profile_id: Option<i32>,
+    pub default_avatar_image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_ai_model: Option<AiModelShort>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_system_prompt: Option<SystemPromptShort>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_user_profile: Option<UserProfileShort>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AiModelShort {
+    pub id: i32,
+    pub label: String,
+    pub description: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SystemPromptShort {
+    pub id: i32,
+    pub label: String,
+    pub content: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct UserProfileShort {
+    pub id: i32,
+    pub label: String,
+    pub name: String,
+    pub avatar_image: Option<String>,
+}
+
+/// A partial update: fields left out stay as they are; `null` clears a default.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct UpdateSettings {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i32>)]
+    pub default_ai_model_id: Option<Option<i32>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i32>)]
+    pub default_system_prompt_id: Option<Option<i32>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i32>)]
+    pub default_user_profile_id: Option<Option<i32>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub default_avatar_image: Option<Option<String>>,
+}
+
+/// What a reset answers.
+#[derive(Serialize, ToSchema)]
+pub struct SettingsReset {
+    /// `Application settings reset to defaults`.
+    pub message: String,
+    pub settings: Settings,
+}
+
+/// The account's settings.
+#[utoipa::path(
+    get, path = "/api/v1/settings", tag = "settings",
+    responses((status = 200, body = Settings))
+)]
+async fn get_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Settings>> {
+    let data: ItemData<Settings> = state.forward(&headers, "GetSettings", json!({})).await?;
+    Ok(Json(data.item))
+}
+
+/// Change the account's settings; each id must name one of the account's own rows (else 404).
+#[utoipa::path(
+    put, path = "/api/v1/settings", tag = "settings",
+    request_body = UpdateSettings,
+    responses(
+        (status = 200, body = Settings),
+        (status = 400, body = ErrorBody),
+        (status = 404, description = "An id names no model, prompt or profile", body = ErrorBody),
+    )
+)]
+async fn update_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Settings>> {
+    let body: UpdateSettings = input::json(&body)?;
+    let variables = json!({ "input": input::graphql_input(body) });
+    let data: ItemData<Settings> = state.forward(&headers, "UpdateSettings", variables).await?;
+    Ok(Json(data.item))
+}
+
+/// Clear every default.
+#[utoipa::path(
+    post, path = "/api/v1/settings/reset", tag = "settings",
+    responses((status = 200, body = SettingsReset))
+)]
+async fn reset_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<SettingsReset>> {
+    let data: ItemData<Settings> = state.forward(&headers, "ResetSettings", json!({})).await?;
+    Ok(Json(SettingsReset {
+        message: "Application settings reset to defaults".into(),
+        settings: data.item,
+    }))
+}
