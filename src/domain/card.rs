@@ -451,9 +451,10 @@ pub fn to_png(
     Ok(out)
 }
 
-/// A label for an imported character: the one asked for, or the name as a slug (`Aria Moon` ->
-/// `aria-moon`), made unique among the owner's labels with a numeric suffix (`aria-moon-2`).
-async fn import_label<C: ConnectionTrait>(
+/// A label for a character that comes without one (an imported card, a client of an API without
+/// labels): the name as a slug (`Aria Moon` -> `aria-moon`), made unique among the owner's labels
+/// with a numeric suffix (`aria-moon-2`).
+pub async fn free_label<C: ConnectionTrait>(
     db: &C,
     principal: Principal,
     name: &str,
@@ -500,7 +501,7 @@ pub async fn import(
             character::Entity::ensure_label_free(&txn, principal, &label, None).await?;
             label
         }
-        None => import_label(&txn, principal, &card.name).await?,
+        None => free_label(&txn, principal, &card.name).await?,
     };
     let now = super::now();
     let created = character::ActiveModel {

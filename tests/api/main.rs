@@ -17,6 +17,7 @@ mod multi_user;
 mod openapi;
 mod operability;
 mod origin_clients;
+mod origin_tests;
 mod pagination;
 mod replies;
 mod rest_a;

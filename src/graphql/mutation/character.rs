@@ -18,8 +18,10 @@ use crate::{
 
 #[derive(InputObject)]
 pub struct CreateCharacterInput {
-    /// Unique per owner.
-    pub label: String,
+    /// Unique per owner. Without one, the name as a slug, made unique (`Aria Moon` ->
+    /// `aria-moon`, `aria-moon-2`): clients of APIs without labels (tldw's) create characters by
+    /// name alone.
+    pub label: Option<String>,
     pub name: String,
     pub avatar_image: Option<String>,
     pub description: Option<String>,
@@ -71,12 +73,18 @@ impl CharacterMutation {
         let scope = request_scope(ctx)?;
         let created: AppResult<_> = async {
             require_text("name", &input.name)?;
-            character::Entity::ensure_label_free(scope.db, scope.principal, &input.label, None)
-                .await?;
+            let label = match input.label {
+                Some(label) => {
+                    character::Entity::ensure_label_free(scope.db, scope.principal, &label, None)
+                        .await?;
+                    label
+                }
+                None => domain::card::free_label(scope.db, scope.principal, &input.name).await?,
+            };
             let now = domain::now();
             Ok(character::ActiveModel {
                 owner_id: Set(scope.principal.account_id),
-                label: Set(input.label),
+                label: Set(label),
                 name: Set(input.name),
                 avatar_image: Set(input.avatar_image),
                 description: Set(input.description),

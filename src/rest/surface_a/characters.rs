@@ -33,8 +33,9 @@ pub struct Character {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct CreateCharacter {
-    /// Unique per owner.
-    pub label: String,
+    /// Unique per owner; without one, the name as a slug made unique (`Aria Moon` ->
+    /// `aria-moon`).
+    pub label: Option<String>,
     pub name: String,
     pub avatar_image: Option<String>,
     pub description: Option<String>,
