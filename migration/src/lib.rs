@@ -28,6 +28,7 @@ mod m20261201_000005_session_tally;
 mod m20261201_000006_message_tally;
 mod m20261201_000007_search_prefix;
 mod m20261202_000008_account_settings;
+mod m20261202_000009_username_case;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_message_tally::Migration),
             Box::new(m20261201_000007_search_prefix::Migration),
             Box::new(m20261202_000008_account_settings::Migration),
+            Box::new(m20261202_000009_username_case::Migration),
         ]
     }
 }

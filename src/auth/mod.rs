@@ -78,6 +78,36 @@ fn looks_like_jwt(value: &str) -> bool {
         })
 }
 
+/// A username as people type it, in its one stored form: trimmed, NFKC-normalised (so that
+/// look-alike compositions are one name) and lower-cased (so that `Ada` and `ada` are one
+/// account); 1 to 64 letters, digits, `.`, `_`, `-` or `@`. Names from an identity provider are
+/// its subjects and are never parsed as this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> AppResult<Self> {
+        use unicode_normalization::UnicodeNormalization;
+        let name: String = raw.trim().nfkc().collect::<String>().to_lowercase();
+        let length = name.chars().count();
+        if !(1..=64).contains(&length)
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(AppError::invalid(
+                "username",
+                "a username has 1 to 64 letters, digits, '.', '_', '-' or '@'",
+            ));
+        }
+        Ok(Username(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The address a request came from (its TCP peer), for throttling what needs no credentials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ClientAddress(pub std::net::IpAddr);
@@ -308,18 +338,8 @@ impl Authenticator {
     /// what `parley account create` does always); answers the username as stored.
     pub async fn create_account(&self, username: &str, password: &str) -> AppResult<String> {
         check_password_length(password)?;
-        let username = username.trim();
-        if username.is_empty()
-            || username.len() > 64
-            || !username
-                .chars()
-                .all(|c| c.is_alphanumeric() || "._-@".contains(c))
-        {
-            return Err(AppError::invalid(
-                "username",
-                "a username has 1 to 64 letters, digits, '.', '_', '-' or '@'",
-            ));
-        }
+        let username = Username::parse(username)?;
+        let username = username.as_str();
         if password.chars().count() < password::MIN_PASSWORD_LENGTH {
             return Err(AppError::invalid(
                 "password",
@@ -369,12 +389,25 @@ impl Authenticator {
         client: Option<ClientAddress>,
     ) -> AppResult<IssuedToken> {
         self.signing_jwt()?;
-        self.login_throttle.check(Some(username.trim()), client)?;
+        // Throttled by the name's stored form: `Ada` and `ada` are one account's attempts.
+        let normalised = Username::parse(username).ok();
+        let as_typed = username.trim();
+        let key = normalised.as_ref().map_or(as_typed, Username::as_str);
+        self.login_throttle.check(Some(key), client)?;
         check_password_length(password)?;
-        let account = account::Entity::find()
-            .filter(account::Column::Username.eq(username.trim()))
+        let mut account = account::Entity::find()
+            .filter(account::Column::Username.eq(key))
             .one(&self.db)
             .await?;
+        // An account registered before names were normalised, that the migration could not
+        // rename (a collision, or a non-ASCII capital on SQLite), is found as typed.
+        if account.is_none() && as_typed != key {
+            account = account::Entity::find()
+                .filter(account::Column::Username.eq(as_typed))
+                .filter(account::Column::PasswordHash.is_not_null())
+                .one(&self.db)
+                .await?;
+        }
         // Unknown users cost the same time as a real check.
         let stored = account
             .as_ref()

@@ -11,7 +11,10 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::metrics::Metrics;
+use crate::{
+    error::{AppError, AppResult},
+    metrics::Metrics,
+};
 
 /// Opens the pool, counts every statement into `metrics`, and applies pending migrations.
 ///
@@ -62,4 +65,54 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     })
     .await
+}
+
+/// How many times a write transaction is tried before its failure is answered.
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// Runs `write` (one transaction, from [`begin_write`] to its commit) and, when PostgreSQL aborted
+/// it as a deadlock victim (40P01) or a serialization failure (40001), runs it again, up to
+/// [`WRITE_ATTEMPTS`] in all: the aborted transaction left nothing behind, and trying again is
+/// what PostgreSQL's documentation prescribes. Every other outcome is returned as it is.
+pub async fn retry_aborted<T, F, Fut>(mut write: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = AppResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(error) if attempt < WRITE_ATTEMPTS && is_aborted_transaction(&error) => {
+                tracing::debug!(
+                    attempt,
+                    "write transaction aborted by the database; retrying"
+                );
+                // The other transaction of a deadlock is still committing: let it.
+                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// The database aborted the transaction so that another could go on (PostgreSQL's 40P01 and
+/// 40001); the same transaction run again can succeed.
+pub fn is_aborted_transaction(error: &AppError) -> bool {
+    use sea_orm::RuntimeErr;
+    let AppError::Internal(cause) = error else {
+        return false;
+    };
+    let Some(
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)),
+    ) = cause.downcast_ref::<DbErr>()
+    else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(database) = &**e else {
+        return false;
+    };
+    matches!(database.code().as_deref(), Some("40P01" | "40001"))
 }

@@ -50,8 +50,9 @@ pub async fn model_of(
     principal: Principal,
     session: &chat_session::Model,
 ) -> AppResult<ModelChoice> {
+    // The session's state, which the client chose: a refusal (4xx), not the server's failure.
     let id = session.ai_model_id.ok_or_else(|| {
-        AppError::ModelUnavailable("the chat session has no AI model to reply".into())
+        AppError::Conflict("the chat session has no AI model to reply; give it one first".into())
     })?;
     Ok(ai_model::Entity::find_owned(db, principal, id)
         .await?
@@ -154,27 +155,32 @@ pub async fn reply(
         )));
     }
 
-    let now = crate::domain::now();
-    let txn = begin_write(services.db).await?;
-    // The session first (see `touch_live_session`): a session deleted while the model was
-    // answering gets nothing saved into it.
-    touch_live_session(&txn, principal, session_id, now).await?;
-    if let Some(old) = replacing {
-        message::Entity::update_many()
-            .col_expr(message::Column::DeletedAt, Expr::value(now))
-            .filter(message::Entity::visible_to(principal))
-            .filter(message::Column::Id.eq(old))
-            .exec(&txn)
-            .await?;
-    }
-    let new_message =
-        |role: &str, content: String| new_message(principal, session_id, role, content, now);
-    let user_message = match user_message {
-        Some(content) => Some(new_message("user", content.to_owned()).insert(&txn).await?),
-        None => None,
-    };
-    let reply = new_message("assistant", text).insert(&txn).await?;
-    txn.commit().await?;
+    let text = &text;
+    let (user_message, reply) = crate::db::retry_aborted(|| async move {
+        let now = crate::domain::now();
+        let txn = begin_write(services.db).await?;
+        // The session first (see `touch_live_session`): a session deleted while the model was
+        // answering gets nothing saved into it.
+        touch_live_session(&txn, principal, session_id, now).await?;
+        if let Some(old) = replacing {
+            message::Entity::update_many()
+                .col_expr(message::Column::DeletedAt, Expr::value(now))
+                .filter(message::Entity::visible_to(principal))
+                .filter(message::Column::Id.eq(old))
+                .exec(&txn)
+                .await?;
+        }
+        let new_message =
+            |role: &str, content: String| new_message(principal, session_id, role, content, now);
+        let user_message = match user_message {
+            Some(content) => Some(new_message("user", content.to_owned()).insert(&txn).await?),
+            None => None,
+        };
+        let reply = new_message("assistant", text.clone()).insert(&txn).await?;
+        txn.commit().await?;
+        Ok((user_message, reply))
+    })
+    .await?;
 
     if let Some(user) = &user_message {
         services

@@ -86,3 +86,76 @@ async fn queries_past_the_concurrency_limit_wait_their_turn() {
         "48 concurrent queries with one turn at a time: none waited?"
     );
 }
+
+/// Two transactions that lock two rows in opposite orders: PostgreSQL aborts one as the
+/// deadlock's victim (40P01), and `retry_aborted` runs it again, so both commit. SQLite takes the
+/// write lock up front (`BEGIN IMMEDIATE`) and never deadlocks: there this checks that a write
+/// runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_aborted_as_a_deadlock_victim_is_retried() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    };
+
+    use parley::{
+        db::{begin_write, retry_aborted},
+        error::AppResult,
+    };
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+
+    let app = spawn_app().await;
+    let postgres = app.database_url.starts_with("postgres");
+    app.db
+        .execute_unprepared(
+            "CREATE TABLE retry_probe (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+             INSERT INTO retry_probe VALUES (1, 0), (2, 0);",
+        )
+        .await
+        .unwrap();
+    let both_hold_one = Arc::new(tokio::sync::Barrier::new(2));
+    let attempts = Arc::new(AtomicU32::new(0));
+    let write = |first: i32, second: i32| {
+        let (db, barrier, attempts) = (app.db.clone(), both_hold_one.clone(), attempts.clone());
+        async move {
+            let mut tried = 0;
+            retry_aborted(|| {
+                tried += 1;
+                let (db, barrier, attempts, tried) = (&db, &barrier, &attempts, tried);
+                async move {
+                    attempts.fetch_add(1, Ordering::SeqCst);
+                    let txn = begin_write(db).await?;
+                    let bump =
+                        |id: i32| format!("UPDATE retry_probe SET v = v + 1 WHERE id = {id}");
+                    txn.execute_unprepared(&bump(first)).await?;
+                    // The first time, each holds its first row when it asks for the other's.
+                    if tried == 1 && postgres {
+                        barrier.wait().await;
+                    }
+                    txn.execute_unprepared(&bump(second)).await?;
+                    txn.commit().await?;
+                    AppResult::Ok(())
+                }
+            })
+            .await
+        }
+    };
+    let (one, two) = tokio::join!(write(1, 2), write(2, 1));
+    one.expect("the first write commits");
+    two.expect("the second write commits");
+    let expected_attempts = if postgres { 3 } else { 2 };
+    assert_eq!(attempts.load(Ordering::SeqCst), expected_attempts);
+    let txn = app.db.begin().await.unwrap();
+    let rows = txn
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT v FROM retry_probe ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let values: Vec<i32> = rows
+        .iter()
+        .map(|row| row.try_get::<i32>("", "v").unwrap())
+        .collect();
+    assert_eq!(values, [2, 2], "each write applied once");
+}

@@ -149,6 +149,26 @@ async fn register_login_and_use_the_token_on_rest_and_graphql() {
         json!([{"name": "Ada's"}])
     );
 
+    // An API key of Ada's works as a bearer value too (OpenAI SDKs send it so); a JWT is told
+    // apart by its shape.
+    let (_, body) = app
+        .with_token(
+            "POST",
+            "/graphql",
+            &token,
+            Some(json!({"query": "mutation { createApiKey(name: \"sdk\") { key } }"})),
+        )
+        .await;
+    let key = body["data"]["createApiKey"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, list) = app
+        .with_token("GET", "/api/v1/characters/", &key, None)
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["items"][0]["name"], "Ada's");
+
     // GraphQL register and login need no credentials; anything else does.
     let (status, body) = app
         .graphql_with_key(None, "mutation { register(username: \"grace\", password: \"hopper1906\") { tokenType expiresIn } }", json!({}))
@@ -692,5 +712,87 @@ async fn registration_is_closed_by_default_and_the_operator_creates_accounts() {
             None,
         )
         .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn usernames_are_one_account_whatever_their_case_or_composition() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = multi_user_app().await;
+    let post = |path: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            app.rest_raw("POST", path, Some(body.to_string()), None)
+                .await
+        }
+    };
+    let (status, _) = post(
+        "/api/v1/auth/register",
+        json!({"username": "  Ada ", "password": "correct horse battery"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // The same name in another case, or in full-width letters (NFKC folds them), is taken.
+    for other in ["ada", "ADA", "Ａｄａ"] {
+        let (status, body) = post(
+            "/api/v1/auth/register",
+            json!({"username": other, "password": "another password"}),
+        )
+        .await;
+        assert_eq!(status, 409, "{other}: {body}");
+    }
+    for typed in ["ada", "ADA", "Ａｄａ", " Ada"] {
+        let (status, body) = post(
+            "/api/v1/auth/login",
+            json!({"username": typed, "password": "correct horse battery"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{typed}: {body}");
+    }
+    let (_, login) = post(
+        "/api/v1/auth/login",
+        json!({"username": "ADA", "password": "correct horse battery"}),
+    )
+    .await;
+    let token = login["access_token"].as_str().unwrap();
+    let (status, body) = app
+        .with_token(
+            "POST",
+            "/graphql",
+            token,
+            Some(json!({"query": "{ me { username } }"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["me"]["username"], "ada", "stored in one form");
+
+    // Bounded: 65 letters is refused.
+    let (status, body) = post(
+        "/api/v1/auth/register",
+        json!({"username": "a".repeat(65), "password": "correct horse battery"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["detail"][0]["loc"].clone()),
+        (422, json!(["body", "username"]))
+    );
+
+    // An account named before names were normalised still logs in as typed.
+    entity::account::ActiveModel {
+        username: Set("Émile".into()),
+        password_hash: Set(Some(
+            parley::auth::password::hash("legacy password").unwrap(),
+        )),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let (status, body) = post(
+        "/api/v1/auth/login",
+        json!({"username": "Émile", "password": "legacy password"}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
 }

@@ -797,7 +797,7 @@ async fn regenerate_answers_a_new_reply_in_place_of_the_last() {
         .await;
     assert_eq!(status, 404, "the replaced reply is gone");
 
-    // No such session: 404; a session without a model: 503, and nothing changes.
+    // No such session: 404; a session without a model: a business rule (4xx), nothing changes.
     let (status, answer) = app
         .rest("POST", "/api/v1/chat-sessions/9999/regenerate", None)
         .await;
@@ -818,8 +818,8 @@ async fn regenerate_answers_a_new_reply_in_place_of_the_last() {
             None,
         )
         .await;
-    assert_eq!(status, 503, "{answer}");
-    assert_eq!(answer["error"]["code"], "MODEL_UNAVAILABLE");
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["code"], "BUSINESS_RULE_ERROR");
     let messages = get(&app, &format!("/api/v1/chat-sessions/{bare}/messages")).await;
     assert_eq!(messages["pagination"]["total_items"], 0);
 }

@@ -472,7 +472,11 @@ async fn failures_give_their_status_and_save_nothing() {
         (201, Some("Just a note"))
     );
     let body = app.graphql(SEND, json!({"id": plain, "c": "Hello?"})).await;
-    assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE");
+    assert_eq!(
+        error_code(&body),
+        "CONFLICT",
+        "the session's state, not a server failure"
+    );
 
     // A failing, an unreachable and a silent provider: 502, 502, 504.
     let server = ModelServer::start(Behavior::Fail(500)).await;

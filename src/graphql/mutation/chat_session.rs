@@ -294,8 +294,8 @@ impl ChatSessionMutation {
         #[graphql(default)] soft: bool,
         expected_version: Option<i32>,
     ) -> Result<bool> {
-        let scope = request_scope(ctx)?;
-        let deleted: AppResult<()> = async {
+        let scope = &request_scope(ctx)?;
+        let deleted: AppResult<()> = crate::db::retry_aborted(|| async move {
             let txn = begin_write(scope.db).await?;
             let session = find_session(&txn, scope.principal, id, uuid, !soft).await?;
             if let Some(expected) = expected_version
@@ -346,7 +346,7 @@ impl ChatSessionMutation {
             }
             txn.commit().await?;
             Ok(())
-        }
+        })
         .await;
         deleted.map(|()| true).map_err(|e| e.extend())
     }
@@ -359,8 +359,8 @@ impl ChatSessionMutation {
         id: Option<i32>,
         uuid: Option<Uuid>,
     ) -> Result<ChatSession> {
-        let scope = request_scope(ctx)?;
-        let restored: AppResult<_> = async {
+        let scope = &request_scope(ctx)?;
+        let restored: AppResult<_> = crate::db::retry_aborted(|| async move {
             let txn = begin_write(scope.db).await?;
             let session = find_session(&txn, scope.principal, id, uuid, true).await?;
             let Some(deleted_at) = session.deleted_at else {
@@ -401,7 +401,7 @@ impl ChatSessionMutation {
                 chat_session::Entity::find_owned(&txn, scope.principal, session.id).await?;
             txn.commit().await?;
             Ok(restored)
-        }
+        })
         .await;
         restored.map(ChatSession::from).map_err(|e| e.extend())
     }

@@ -45,23 +45,30 @@ impl MessageMutation {
         let events = ctx.data::<crate::events::Events>()?;
         let created: AppResult<_> = async {
             require_text("content", &input.content)?;
-            let txn = crate::db::begin_write(scope.db).await?;
-            let session = find_session(
-                &txn,
-                scope.principal,
-                input.chat_session_id,
-                input.chat_session_uuid,
-                false,
-            )
+            let input = &input;
+            let scope = &scope;
+            let message = crate::db::retry_aborted(|| async move {
+                let txn = crate::db::begin_write(scope.db).await?;
+                let session = find_session(
+                    &txn,
+                    scope.principal,
+                    input.chat_session_id,
+                    input.chat_session_uuid,
+                    false,
+                )
+                .await?;
+                let now = domain::now();
+                domain::chat::touch_live_session(&txn, scope.principal, session.id, now).await?;
+                let role = input.role.as_str();
+                let content = input.content.clone();
+                let message =
+                    domain::chat::new_message(scope.principal, session.id, role, content, now)
+                        .insert(&txn)
+                        .await?;
+                txn.commit().await?;
+                Ok(message)
+            })
             .await?;
-            let now = domain::now();
-            domain::chat::touch_live_session(&txn, scope.principal, session.id, now).await?;
-            let role = input.role.as_str();
-            let message =
-                domain::chat::new_message(scope.principal, session.id, role, input.content, now)
-                    .insert(&txn)
-                    .await?;
-            txn.commit().await?;
             events
                 .message_added(message.owner_id, message.chat_session_id, message.id)
                 .await;

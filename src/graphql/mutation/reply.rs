@@ -27,7 +27,8 @@ pub struct ReplyMutation;
 impl ReplyMutation {
     /// Sends a user message to the session's AI model and answers with the saved message and the
     /// model's saved reply. `replyStream` subscribers see the reply's tokens as they arrive. On
-    /// failure (SERVICE_UNAVAILABLE, BAD_GATEWAY, GATEWAY_TIMEOUT) nothing is saved.
+    /// failure (CONFLICT when the session has no AI model; SERVICE_UNAVAILABLE, BAD_GATEWAY,
+    /// GATEWAY_TIMEOUT from the provider) nothing is saved.
     async fn send_message(
         &self,
         ctx: &Context<'_>,

@@ -196,8 +196,8 @@ async fn create_session_message(
 
 /// A new reply from the session's AI model to the conversation so far: it replaces the last reply
 /// when the last message is the model's (the old one is deleted once the new one is complete),
-/// else it answers the last user message. The answer is the new reply (502/503/504 when the model
-/// fails, and then nothing changes).
+/// else it answers the last user message. The answer is the new reply (400 when the session has
+/// no AI model; 502/503/504 when the model fails, and then nothing changes).
 #[utoipa::path(
     post, path = "/api/v1/chat-sessions/{chat_session_id}/regenerate", tag = "messages",
     params(("chat_session_id" = i32, Path, minimum = 1, description = "ID of the chat session")),
@@ -205,7 +205,8 @@ async fn create_session_message(
         (status = 200, body = SessionMessage),
         (status = 404, body = ErrorBody),
         (status = 502, description = "The model provider failed", body = ErrorBody),
-        (status = 503, description = "No model provider configured, or the session has no AI model", body = ErrorBody),
+        (status = 400, description = "The session has no AI model", body = ErrorBody),
+        (status = 503, description = "No model provider configured", body = ErrorBody),
         (status = 504, description = "The model provider timed out", body = ErrorBody),
     )
 )]
