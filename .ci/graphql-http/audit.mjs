@@ -26,4 +26,6 @@ console.log(
   `graphql-http audit: ${results.length} items, ${count("ok")} ok, ${count("warn")} warn, ` +
     `${count("notice")} notice, ${count("error")} error; failing MUST: ${failingMust}`,
 );
-process.exit(failingMust ? 1 : 0);
+// An audit that ran nothing checked nothing.
+if (results.length === 0) console.log("graphql-http audit: no items ran");
+process.exit(failingMust || results.length === 0 ? 1 : 0);

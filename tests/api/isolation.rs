@@ -721,3 +721,128 @@ async fn another_owner_gets_not_found_everywhere_and_sees_nothing() {
     // A's rows are exactly as they were.
     assert_eq!(app.data(EVERYTHING, json!({})).await, before);
 }
+
+/// Every subscription of the schema, tried by B on A's session (by id and by uuid): each is
+/// refused with NOT_FOUND. And a subscriber to one session hears nothing of another.
+#[tokio::test]
+async fn subscriptions_are_scoped_to_their_owner_and_session() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    use crate::replies::{next_json, ws_connect};
+
+    let app = spawn_app().await;
+    let a = seed_a(&app).await;
+    let key_b = second_owner(&app, "owner-b").await;
+    let fields = app
+        .data(
+            "{ __schema { subscriptionType { fields { name } } } }",
+            json!({}),
+        )
+        .await;
+    let fields: Vec<String> = fields["__schema"]["subscriptionType"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_owned())
+        .collect();
+    let selection = |field: &str| match field {
+        "messageAdded" => "{ id content }",
+        "replyStream" => "{ token done }",
+        other => panic!("no isolation case for subscription {other}: add one"),
+    };
+
+    let mut b = ws_connect(&app, json!({"X-API-KEY": key_b})).await;
+    assert_eq!(next_json(&mut b).await.unwrap()["type"], "connection_ack");
+    for field in &fields {
+        for (argument, value) in [
+            ("chatSessionId: Int", json!(a.session)),
+            ("chatSessionUuid: UUID", json!(a.uuid)),
+        ] {
+            let (name, kind) = argument.split_once(": ").unwrap();
+            let query = format!(
+                "subscription($v: {kind}) {{ {field}({name}: $v) {} }}",
+                selection(field)
+            );
+            let id = format!("{field}-{name}");
+            let subscribe = json!({"id": id, "type": "subscribe",
+                                   "payload": {"query": query, "variables": {"v": value}}});
+            b.send(WsMessage::text(subscribe.to_string()))
+                .await
+                .unwrap();
+            // Refused as the resolver's error: `next` with the error and no data, then
+            // `complete` (or, before execution, `error`); never an event.
+            let answer = next_json(&mut b).await.expect("an answer");
+            assert_eq!(answer["id"], id.as_str(), "{answer}");
+            let code = match answer["type"].as_str() {
+                Some("next") => {
+                    assert!(answer["payload"]["data"].is_null(), "{answer}");
+                    let done = next_json(&mut b).await.expect("complete");
+                    assert_eq!(
+                        (done["id"].as_str(), done["type"].as_str()),
+                        (Some(id.as_str()), Some("complete"))
+                    );
+                    answer["payload"]["errors"][0]["extensions"]["code"].clone()
+                }
+                Some("error") => answer["payload"][0]["extensions"]["code"].clone(),
+                _ => panic!("{field} by {name}: {answer}"),
+            };
+            assert_eq!(code, "NOT_FOUND", "{field} by {name}: {answer}");
+        }
+    }
+
+    // A, subscribed to one of its sessions, hears that session's messages only.
+    let other = app
+        .data(
+            "mutation($c: Int!) { createChatSession(input: {characterId: $c}) { id } }",
+            json!({"c": a.character}),
+        )
+        .await["createChatSession"]["id"]
+        .as_i64()
+        .unwrap();
+    let mut listener = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
+    assert_eq!(
+        next_json(&mut listener).await.unwrap()["type"],
+        "connection_ack"
+    );
+    let subscribe = json!({"id": "mine", "type": "subscribe", "payload": {
+        "query": "subscription($id: Int!) { messageAdded(chatSessionId: $id) { id content } }",
+        "variables": {"id": a.session}}});
+    listener
+        .send(WsMessage::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    // The subscription starts asynchronously: write to the other session, then to this one,
+    // until this one's message arrives; nothing of the other may arrive meanwhile.
+    let mut heard = Vec::new();
+    'live: for attempt in 0.. {
+        assert!(attempt < 50, "the subscription never started");
+        crate::helpers::add_message(&app, other, "other session").await;
+        crate::helpers::add_message(&app, a.session, "this session").await;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(200);
+        while let Ok(Some(Ok(WsMessage::Text(text)))) =
+            tokio::time::timeout_at(deadline, listener.next()).await
+        {
+            let event: Value = serde_json::from_str(&text).unwrap();
+            heard.push(event["payload"]["data"]["messageAdded"]["content"].clone());
+            if text.contains("this session") {
+                break 'live;
+            }
+        }
+    }
+    // One more round after the subscription is live: still only this session's.
+    crate::helpers::add_message(&app, other, "other session").await;
+    crate::helpers::add_message(&app, a.session, "this session, again").await;
+    loop {
+        let event = next_json(&mut listener).await.expect("the second message");
+        let content = event["payload"]["data"]["messageAdded"]["content"].clone();
+        heard.push(content.clone());
+        if content == "this session, again" {
+            break;
+        }
+    }
+    assert!(
+        heard.iter().all(|content| content != "other session"),
+        "a subscriber to one session heard another's: {heard:?}"
+    );
+}
