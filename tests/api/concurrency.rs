@@ -10,22 +10,43 @@ async fn concurrent_messages_to_one_session_are_all_stored() {
     let app = std::sync::Arc::new(spawn_app().await);
     let (character, ..) = seed_references(&app, "a").await;
     let session = create_session(&app, character).await;
+    // All 40 writers start at once (a barrier), not one after the other as they were spawned.
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(40));
     let writers: Vec<_> = (0..40)
         .map(|i| {
-            let app = app.clone();
-            tokio::spawn(async move { add_message(&app, session, &format!("message {i}")).await })
+            let (app, start) = (app.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                add_message(&app, session, &format!("message {i}")).await
+            })
         })
         .collect();
+    let mut acknowledged = std::collections::BTreeSet::new();
     for writer in writers {
-        writer.await.expect("every write succeeds");
+        acknowledged.insert(writer.await.expect("every write succeeds"));
     }
-    let count = app
+    let stored = app
         .data(
-            "query($id: Int!) { chatSession(id: $id) { messageCount } }",
+            "query($id: Int!) { chatSession(id: $id) { messageCount
+                messages(first: 100) { nodes { id content } } } }",
             json!({ "id": session }),
         )
         .await;
-    assert_eq!(count["chatSession"]["messageCount"], 40);
+    assert_eq!(stored["chatSession"]["messageCount"], 40);
+    // Every acknowledged message is stored, once, with its own content.
+    let nodes = stored["chatSession"]["messages"]["nodes"]
+        .as_array()
+        .unwrap();
+    let ids: std::collections::BTreeSet<i64> =
+        nodes.iter().map(|n| n["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, acknowledged);
+    let contents: std::collections::BTreeSet<String> = nodes
+        .iter()
+        .map(|n| n["content"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: std::collections::BTreeSet<String> =
+        (0..40).map(|i| format!("message {i}")).collect();
+    assert_eq!(contents, expected);
 }
 
 /// With PARLEY_MAX_CONCURRENT_QUERIES=1, queries over GraphQL and REST take turns: they all answer,

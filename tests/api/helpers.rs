@@ -50,8 +50,17 @@ impl Drop for TestDatabase {
 
 /// A fresh database: its URL, and the guard that removes it.
 pub async fn fresh_database() -> (String, TestDatabase) {
-    match std::env::var("PARLEY_TEST_DATABASE_URL") {
-        Ok(admin_url) if admin_url.starts_with("postgres") => {
+    let requested = std::env::var("PARLEY_TEST_DATABASE_URL").unwrap_or_default();
+    // A URL that is set but is not PostgreSQL's is a mistake, not a request for SQLite: a run
+    // meant for PostgreSQL must not pass on SQLite unnoticed.
+    assert!(
+        requested.is_empty()
+            || requested.starts_with("postgres://")
+            || requested.starts_with("postgresql://"),
+        "PARLEY_TEST_DATABASE_URL must be a postgres:// URL (or unset for SQLite), not `{requested}`"
+    );
+    match Some(requested).filter(|url| !url.is_empty()) {
+        Some(admin_url) => {
             let name = format!("parley_test_{}", uuid::Uuid::new_v4().simple());
             let admin = Database::connect(&admin_url)
                 .await
@@ -65,7 +74,7 @@ pub async fn fresh_database() -> (String, TestDatabase) {
             url.set_path(&name);
             (url.to_string(), TestDatabase::Postgres { admin_url, name })
         }
-        _ => {
+        None => {
             let dir = tempfile::tempdir().expect("temporary directory");
             let url = format!(
                 "sqlite://{}?mode=rwc",

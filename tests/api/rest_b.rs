@@ -466,87 +466,47 @@ async fn soft_delete_hides_everything_and_restore_brings_it_back() {
 async fn of_two_updates_with_the_same_version_exactly_one_wins() {
     let app = std::sync::Arc::new(spawn_app().await);
     let id = character(&app, "c", json!({"name": "C"})).await;
-    let created = chat(&app, json!({"character_id": id, "title": "v1"})).await;
-    let path = format!(
-        "/api/v1/chats/{}?expected_version=1",
-        created["id"].as_str().unwrap()
-    );
-    let updates: Vec<_> = ["first", "second"]
-        .into_iter()
-        .map(|title| {
-            let (app, path) = (app.clone(), path.clone());
-            tokio::spawn(async move {
-                (
-                    title,
-                    app.rest("PUT", &path, Some(json!({"title": title}))).await,
-                )
+    // Many rounds, each pair released together by a barrier: a race, not two turns.
+    for round in 0..20 {
+        let created = chat(&app, json!({"character_id": id, "title": "v1"})).await;
+        let chat_id = created["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/chats/{chat_id}?expected_version=1");
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let updates: Vec<_> = ["first", "second"]
+            .into_iter()
+            .map(|title| {
+                let (app, path, start) = (app.clone(), path.clone(), start.clone());
+                tokio::spawn(async move {
+                    start.wait().await;
+                    (
+                        title,
+                        app.rest("PUT", &path, Some(json!({"title": title}))).await,
+                    )
+                })
             })
-        })
-        .collect();
-    let mut winners = Vec::new();
-    for update in updates {
-        let (title, (status, body)) = update.await.unwrap();
-        match status {
-            200 => {
-                assert_eq!(body["version"], 2);
-                winners.push(title);
+            .collect();
+        let mut winners = Vec::new();
+        for update in updates {
+            let (title, (status, body)) = update.await.unwrap();
+            match status {
+                200 => {
+                    assert_eq!(body["version"], 2);
+                    winners.push(title);
+                }
+                409 => assert_eq!(body["detail"], "Version mismatch. Expected 1, found 2"),
+                other => panic!("round {round}: {other}: {body}"),
             }
-            409 => assert_eq!(body["detail"], "Version mismatch. Expected 1, found 2"),
-            other => panic!("{other}: {body}"),
         }
+        assert_eq!(winners.len(), 1, "round {round}: exactly one update wins");
+        let (_, now) = app
+            .rest("GET", &format!("/api/v1/chats/{chat_id}"), None)
+            .await;
+        assert_eq!(
+            (now["title"].as_str(), now["version"].as_i64()),
+            (Some(winners[0]), Some(2)),
+            "round {round}: the winner's title, one version up"
+        );
     }
-    assert_eq!(winners.len(), 1, "exactly one update wins");
-    let (_, now) = app
-        .rest(
-            "GET",
-            &format!("/api/v1/chats/{}", created["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (now["title"].as_str(), now["version"].as_i64()),
-        (Some(winners[0]), Some(2))
-    );
-
-    // Messages carry versions too (on the path both surfaces share).
-    let message = say(&app, created["id"].as_str().unwrap(), "user", "hello").await;
-    let path = format!("/api/v1/messages/{}", message["id"]);
-    let (status, body) = app
-        .rest(
-            "PUT",
-            &format!("{path}?expected_version=7"),
-            Some(json!({"content": "edit"})),
-        )
-        .await;
-    assert_eq!(status, 409);
-    assert_eq!(body["detail"], "Version mismatch. Expected 7, found 1");
-    let (status, body) = app
-        .rest(
-            "PUT",
-            &path,
-            Some(json!({"content": "edit", "expected_version": 1})),
-        )
-        .await;
-    assert_eq!((status, body["version"].as_i64()), (200, Some(2)));
-    let (status, _) = app
-        .rest("DELETE", &format!("{path}?expected_version=1"), None)
-        .await;
-    assert_eq!(status, 409);
-    let (status, _) = app
-        .rest("DELETE", &format!("{path}?expected_version=2"), None)
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = app
-        .rest(
-            "DELETE",
-            &format!(
-                "/api/v1/chats/{}?expected_version=1",
-                created["id"].as_str().unwrap()
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(status, 409, "a stale delete is refused too");
 }
 
 async fn context_of(app: &TestApp, chat_id: &str) -> Value {
