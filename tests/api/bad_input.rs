@@ -116,6 +116,48 @@ async fn each_kind_of_bad_input_has_its_code() {
         assert_eq!(error_code(&body), code, "{query}: {body}");
     }
 
+    // `extensions.field` names the one field at fault, as the README promises: labels, ratings,
+    // page sizes, cursors.
+    let fields = [
+        ("{ characters(first: 101) { totalCount } }", "first"),
+        ("{ characters(last: 101) { totalCount } }", "last"),
+        (
+            "{ characters(after: \"not-a-cursor\") { totalCount } }",
+            "after",
+        ),
+        (
+            "{ chatSessions(orderBy: {field: UPDATED_AT}, after: \"aTox\") { totalCount } }",
+            "after",
+        ),
+        (
+            "mutation { createCharacter(input: {label: \"character-a\", name: \"Dup\"}) { id } }",
+            "label",
+        ),
+        (
+            "mutation { createSystemPrompt(input: {label: \"prompt-a\", content: \"x\"}) { id } }",
+            "label",
+        ),
+        (
+            "mutation { createAiModel(input: {label: \"hot\", temperature: 9.5}) { id } }",
+            "temperature",
+        ),
+    ];
+    for (query, field) in fields {
+        let body = app.graphql(query, json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], field,
+            "{query}: {body}"
+        );
+    }
+    let body = app
+        .graphql(
+            "mutation($c: Int!) { createChatSession(input: {characterId: $c, rating: 6}) { id } }",
+            json!({ "c": character }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "rating", "{body}");
+
     let session_rules = [
         json!({ "characterId": character, "prePromptEnabled": true }),
         json!({ "characterId": character, "prePromptEnabled": true, "prePrompt": "   " }),

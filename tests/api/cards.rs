@@ -362,10 +362,18 @@ async fn a_v1_card_imports_and_bad_requests_are_400s() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 400);
-    let (status, _, _) = app.export_card(id, "bmp").await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code_a(&body), "VALIDATION_ERROR", "{body}");
+    assert!(body["error"]["details"]["file"].is_string(), "{body}");
+    let (status, _, body) = app.export_card(id, "bmp").await;
     assert_eq!(status, 400);
-    let (status, _, _) = app.export_card(999_999, "v2").await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error_code_a(&body), "VALIDATION_ERROR", "{body}");
+    assert!(body["error"]["details"]["format"].is_string(), "{body}");
+    let (status, _, body) = app.export_card(999_999, "v2").await;
     assert_eq!(status, 404);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error_code_a(&body), "RESOURCE_NOT_FOUND", "{body}");
 
     // GraphQL: the same refusal in GraphQL's shape.
     let (status, answer) = app

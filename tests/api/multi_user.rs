@@ -84,6 +84,7 @@ async fn register_login_and_use_the_token_on_rest_and_graphql() {
         )
         .await;
     assert_eq!(status, 409, "{again}");
+    assert_eq!(again["detail"], "username `ada` is taken");
     let (status, short) = app
         .rest_raw(
             "POST",
@@ -506,6 +507,8 @@ async fn oversized_bodies_are_413_and_cors_allows_loopback_by_default() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "PAYLOAD_TOO_LARGE", "{body}");
 
     let preflight = |app: &TestApp, origin: &str| {
         app.client

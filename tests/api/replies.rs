@@ -452,6 +452,7 @@ async fn failures_give_their_status_and_save_nothing() {
         .rest("POST", "/api/v1/chat/completions", Some(json!({"conversation_id": chat.uuid, "messages": [{"role": "user", "content": "Hi"}]})))
         .await;
     assert_eq!(status, 503, "{answer}");
+    assert!(answer["detail"].is_string(), "{answer}");
     assert_eq!(message_count(&app, &chat).await, 0);
 
     // A session without a model: no reply is attempted over surface A, and sendMessage says why.
@@ -483,14 +484,15 @@ async fn failures_give_their_status_and_save_nothing() {
     let app = app_with(Some(&server), Duration::from_secs(1)).await;
     let chat = chat_with_everything(&app).await;
     let cases = [
-        (Behavior::Fail(500), "BAD_GATEWAY", 502),
+        (Behavior::Fail(500), "BAD_GATEWAY", 502, "MODEL_ERROR"),
         (
             Behavior::Hang(Duration::from_secs(3)),
             "GATEWAY_TIMEOUT",
             504,
+            "MODEL_TIMEOUT",
         ),
     ];
-    for (behavior, code, status) in cases {
+    for (behavior, code, status, surface_a_code) in cases {
         server.behave(behavior);
         let body = app
             .graphql(SEND, json!({"id": chat.id, "c": "Hello?"}))
@@ -500,7 +502,8 @@ async fn failures_give_their_status_and_save_nothing() {
             .rest("POST", "/api/v1/chat/completions", Some(json!({"conversation_id": chat.uuid, "messages": [{"role": "user", "content": "Hi"}]})))
             .await;
         assert_eq!(got, status, "{answer}");
-        let (got, _) = app
+        assert!(answer["detail"].is_string(), "surface B's shape: {answer}");
+        let (got, answer) = app
             .rest(
                 "POST",
                 &format!("/api/v1/chat-sessions/{}/messages", chat.id),
@@ -508,6 +511,7 @@ async fn failures_give_their_status_and_save_nothing() {
             )
             .await;
         assert_eq!(got, status);
+        assert_eq!(answer["error"]["code"], surface_a_code, "{answer}");
         assert_eq!(
             message_count(&app, &chat).await,
             0,

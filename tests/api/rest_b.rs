@@ -762,7 +762,7 @@ async fn search_finds_words_ranks_and_respects_owners() {
         )
         .await;
     assert_eq!(both["messages"][0]["id"], once["id"]);
-    let (status, _) = app
+    let (status, answer) = app
         .rest(
             "GET",
             &format!("/api/v1/chats/{chat_id}/messages/search?query="),
@@ -770,6 +770,7 @@ async fn search_finds_words_ranks_and_respects_owners() {
         )
         .await;
     assert_eq!(status, 422, "an empty query");
+    assert_eq!(answer["detail"][0]["loc"], json!(["query", "query"]));
 
     // Another owner finds nothing of this owner's, and cannot search this chat.
     let key_b = second_owner(&app, "b").await;
