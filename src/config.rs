@@ -577,6 +577,74 @@ mod tests {
     }
 
     #[test]
+    fn named_providers_come_from_their_variables() {
+        let config = with(&[
+            ("PARLEY_OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("PARLEY_PROVIDERS", "ollama, vllm"),
+            (
+                "PARLEY_PROVIDER_OLLAMA_BASE_URL",
+                "http://127.0.0.1:11435/v1",
+            ),
+            ("PARLEY_PROVIDER_OLLAMA_TIMEOUT_SECONDS", "7"),
+            ("PARLEY_PROVIDER_VLLM_BASE_URL", "http://localhost:8001/v1"),
+            ("PARLEY_PROVIDER_VLLM_API_KEY", "sk-local"),
+        ])
+        .unwrap();
+        let found: Vec<(&str, &str, Option<&str>, u64)> = config
+            .providers
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.base_url.as_str(),
+                    p.api_key.as_deref(),
+                    p.timeout.as_secs(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("default", "http://127.0.0.1:11434/v1", None, 60),
+                ("ollama", "http://127.0.0.1:11435/v1", None, 7),
+                ("vllm", "http://localhost:8001/v1", Some("sk-local"), 60),
+            ]
+        );
+        // A named provider without its base URL is a configuration error saying which.
+        let error = with(&[("PARLEY_PROVIDERS", "ghost")]).unwrap_err();
+        assert_eq!(error.key, "PARLEY_PROVIDERS", "{error}");
+        assert!(
+            error.to_string().contains("PARLEY_PROVIDER_GHOST_BASE_URL"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn cors_origins_default_to_loopback_and_can_be_replaced_or_emptied() {
+        assert_eq!(with(&[]).unwrap().cors_origins, DEFAULT_CORS_ORIGINS);
+        let config = with(&[(
+            "PARLEY_CORS_ORIGINS",
+            "http://localhost:3000, https://app.localhost",
+        )]);
+        assert_eq!(
+            config.unwrap().cors_origins,
+            ["http://localhost:3000", "https://app.localhost"]
+        );
+        assert!(
+            with(&[("PARLEY_CORS_ORIGINS", "")])
+                .unwrap()
+                .cors_origins
+                .is_empty()
+        );
+        assert_eq!(
+            with(&[("PARLEY_CORS_ORIGINS", "*, http://localhost:3000")])
+                .unwrap_err()
+                .key,
+            "PARLEY_CORS_ORIGINS"
+        );
+    }
+
+    #[test]
     fn defaults_need_nothing() {
         let config = with(&[]).unwrap();
         assert_eq!(config.auth_mode, AuthMode::Single);

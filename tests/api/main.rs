@@ -19,6 +19,7 @@ mod operability;
 mod origin_clients;
 mod origin_tests;
 mod pagination;
+mod readme_claims;
 mod replies;
 mod rest_a;
 mod rest_b;
