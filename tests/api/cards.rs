@@ -557,3 +557,70 @@ async fn fuzzed_and_truncated_cards_never_fail_the_server() {
         assert_eq!(status, 200);
     }
 }
+
+/// A PNG of `png_with`'s image carrying `chunks` written by the png crate: `(kind, keyword,
+/// text)`, kind `zTXt`, `iTXt` (compressed) or `tEXt`.
+fn png_with_chunks(chunks: &[(&str, &str, String)]) -> Vec<u8> {
+    use png::text_metadata::{ITXtChunk, TEXtChunk, ZTXtChunk};
+    let (pixels, _) = png_with(&[]);
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, 16, 24);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&pixels).unwrap();
+        for (kind, keyword, text) in chunks {
+            match *kind {
+                "zTXt" => writer.write_text_chunk(&ZTXtChunk::new(*keyword, text.clone())),
+                "iTXt" => {
+                    let mut chunk = ITXtChunk::new(*keyword, text.clone());
+                    chunk.compressed = true;
+                    writer.write_text_chunk(&chunk)
+                }
+                _ => writer.write_text_chunk(&TEXtChunk::new(*keyword, text.clone())),
+            }
+            .unwrap();
+        }
+        writer.finish().unwrap();
+    }
+    out
+}
+
+/// Cards come in `zTXt` and compressed `iTXt` chunks as well as `tEXt`, and when a PNG carries
+/// both a V2 (`chara`) and a V3 (`ccv3`) card, the V3 one is read, whatever their order.
+#[tokio::test]
+async fn compressed_chunks_are_read_and_ccv3_wins_over_chara() {
+    let app = spawn_app().await;
+    let encoded = |card: &Value| B64.encode(card.to_string());
+    let named = |name: &str| {
+        let mut data = v2_data();
+        data["name"] = json!(name);
+        encoded(&v2_card(&data))
+    };
+    let (zed, ivy, old) = (named("Zed"), named("Ivy"), named("Old"));
+    let newer = encoded(&v3_card());
+    let cases = [
+        (vec![("zTXt", "chara", zed)], "Zed"),
+        (vec![("iTXt", "chara", ivy)], "Ivy"),
+        (
+            vec![
+                ("tEXt", "chara", old.clone()),
+                ("zTXt", "ccv3", newer.clone()),
+            ],
+            "Vega",
+        ),
+        (
+            vec![("iTXt", "ccv3", newer), ("tEXt", "chara", old)],
+            "Vega",
+        ),
+    ];
+    for (i, (chunks, name)) in cases.into_iter().enumerate() {
+        let png = png_with_chunks(&chunks);
+        let (status, created) = app
+            .import_card(&app.api_key, png, Some(&format!("card-{i}")))
+            .await;
+        assert_eq!(status, 201, "case {i}: {created}");
+        assert_eq!(created["name"], name, "case {i}");
+    }
+}
