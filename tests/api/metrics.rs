@@ -51,3 +51,49 @@ async fn graphiql_is_served_on_get() {
     let html = response.text().await.unwrap();
     assert!(html.contains("graphiql"), "{html}");
 }
+
+/// The README's cap: past 200 distinct operation names, new ones count as `other`, so that a
+/// client cannot grow `/metrics` without bound even with a valid key.
+#[tokio::test]
+async fn operation_names_past_the_cap_count_as_other() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.limits.rate_per_second = 1_000_000;
+        config.limits.rate_burst = 1_000_000;
+    })
+    .await;
+    let mut names = Vec::new();
+    for i in 0..230 {
+        let body = app
+            .graphql(&format!("query Op{i:03} {{ __typename }}"), json!({}))
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        names.push(format!("Op{i:03}"));
+    }
+    let text = app.metrics_text().await;
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("parley_graphql_operations_total{"))
+        .collect();
+    let named = names
+        .iter()
+        .filter(|name| {
+            series
+                .iter()
+                .any(|s| s.contains(&format!("operation=\"{name}\"")))
+        })
+        .count();
+    assert!(
+        named <= 200,
+        "{named} operation names have series of their own"
+    );
+    assert!(named >= 190, "the first names are counted by name: {named}");
+    let other: u64 = series
+        .iter()
+        .filter(|s| s.contains("operation=\"other\""))
+        .map(|s| s.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(
+        other >= 30,
+        "the names past the cap count as other: {other}"
+    );
+}

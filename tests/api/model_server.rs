@@ -2,7 +2,10 @@
 //! and answers as the test tells it to.
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -34,6 +37,24 @@ pub enum Behavior {
 struct Shared {
     behavior: Arc<Mutex<Behavior>>,
     requests: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    /// Tokens a `Drip` stream has sent, over all requests.
+    dripped: Arc<AtomicUsize>,
+    /// `Drip` streams whose reader hung up before the end.
+    cut: Arc<AtomicUsize>,
+}
+
+/// Counts a `Drip` stream as cut when it is dropped before its last chunk was taken.
+struct CutWhenDropped {
+    finished: Arc<AtomicBool>,
+    cut: Arc<AtomicUsize>,
+}
+
+impl Drop for CutWhenDropped {
+    fn drop(&mut self) {
+        if !self.finished.load(Ordering::SeqCst) {
+            self.cut.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 pub struct ModelServer {
@@ -47,6 +68,8 @@ impl ModelServer {
         let shared = Shared {
             behavior: Arc::new(Mutex::new(behavior)),
             requests: Arc::default(),
+            dripped: Arc::default(),
+            cut: Arc::default(),
         };
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
@@ -70,6 +93,16 @@ impl ModelServer {
             .iter()
             .map(|(_, body)| body.clone())
             .collect()
+    }
+
+    /// Tokens sent by `Drip` streams so far.
+    pub fn dripped(&self) -> usize {
+        self.shared.dripped.load(Ordering::SeqCst)
+    }
+
+    /// `Drip` streams that their reader (Parley) dropped before the end.
+    pub fn cut_streams(&self) -> usize {
+        self.shared.cut.load(Ordering::SeqCst)
     }
 
     pub fn last_authorization(&self) -> Option<String> {
@@ -114,17 +147,30 @@ async fn completions(
         Behavior::Reply(tokens) => tokens,
         Behavior::Drip(tokens, pause) => {
             let model = body["model"].clone();
+            let dripped = shared.dripped.clone();
             let chunks = futures::stream::iter(tokens).then(move |token| {
-                let model = model.clone();
+                let (model, dripped) = (model.clone(), dripped.clone());
                 async move {
                     tokio::time::sleep(pause).await;
+                    dripped.fetch_add(1, Ordering::SeqCst);
                     let chunk = json!({"id": "cmpl-test", "object": "chat.completion.chunk", "created": 0,
                         "model": model, "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": null}]});
                     Ok::<_, std::convert::Infallible>(format!("data: {chunk}\n\n"))
                 }
             });
-            let done = futures::stream::once(async { Ok("data: [DONE]\n\n".to_owned()) });
-            let body = axum::body::Body::from_stream(chunks.chain(done));
+            let finished = Arc::new(AtomicBool::new(false));
+            let guard = CutWhenDropped {
+                finished: finished.clone(),
+                cut: shared.cut.clone(),
+            };
+            let done = futures::stream::once(async move {
+                finished.store(true, Ordering::SeqCst);
+                Ok("data: [DONE]\n\n".to_owned())
+            });
+            let body = axum::body::Body::from_stream(chunks.chain(done).map(move |chunk| {
+                let _alive_while_streaming = &guard;
+                chunk
+            }));
             return ([("content-type", "text/event-stream")], body).into_response();
         }
     };

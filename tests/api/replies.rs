@@ -656,8 +656,20 @@ async fn a_client_that_leaves_mid_stream_leaves_the_chat_as_it_was() {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     drop(response);
-    // Longer than the rest of the reply would take.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The generation stops: Parley hangs up on the model, which is never read to the end.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while server.cut_streams() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Parley kept reading the model after its client left"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        server.dripped() < 6,
+        "{} of 6 tokens were generated for nobody",
+        server.dripped()
+    );
     assert_eq!(
         message_count(&app, &chat).await,
         0,
