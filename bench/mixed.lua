@@ -2,7 +2,9 @@
 -- sessions. Half the requests write (a GraphQL createMessage), the other half read (the REST list
 -- of sessions, a session's messages on both REST surfaces' paths, a GraphQL query). A request
 -- counts as failed if its status is not 2xx or its GraphQL answer has errors; done() prints one
--- RESULT line with throughput, latency percentiles, writes and failures.
+-- RESULT line with throughput, latency percentiles, writes and failures. With ACKED_DIR set, each
+-- thread writes the id of every message whose creation was acknowledged to ACKED_DIR/acked-N,
+-- so that the database can be checked id by id.
 local key = assert(os.getenv("API_KEY"), "API_KEY not set")
 local sessions = tonumber(os.getenv("SESSIONS") or "100")
 local threads = {}
@@ -12,9 +14,16 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local acked_dir = os.getenv("ACKED_DIR")
+
 function init(args)
   failed, writes, sample = 0, 0, nil
   math.randomseed(os.time() * 1000 + id)
+  if acked_dir and acked_dir ~= "" then
+    acked = assert(io.open(acked_dir .. "/acked-" .. id, "w"))
+    -- Line-buffered: wrk may exit without closing its threads' files.
+    acked:setvbuf("line")
+  end
 end
 
 local function graphql(query)
@@ -49,6 +58,8 @@ function response(status, headers, body)
     if sample == nil then sample = status .. " " .. body:sub(1, 300) end
   elseif body:find('"createMessage"', 1, true) then
     writes = writes + 1
+    local message = body:match('"createMessage":{"id":(%d+)}')
+    if acked and message then acked:write(message, "\n") end
   end
 end
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Prints bench/run's table from the files of one run (target/bench/<time>/), and checks the
-targets of issue 7. Exit status 1 when a target is missed.
+targets. Exit status 1 when a target is missed, and also when the run is incomplete or unsound:
+a missing file (results, anchor, pgbench, RSS, deep cursor), a missing row (GraphQL or REST, each
+backend and concurrency; the anchor's rows and ceiling lines), a row with errors (GraphQL errors
+in a 200 included), or an anchor row the PostGraphile harness flagged as noisy (`!` or `~`). A
+verdict must never stand on what was not measured.
 
 usage: table.py RUN_DIR
 """
@@ -50,51 +54,94 @@ def ceilings(anchor, parley, parley_sql, concs):
                 print(f"    3x PostGraphile at c{conc} = {target:.1f} req/s = {target / best:.2f}x the faster SQL")
 
 
+BACKENDS = ("postgres", "sqlite")
+QUERIES = ("sessions100", "session_messages")
+# Every row bench/run measures, per backend and concurrency.
+PARLEY_ROWS = ("typename",) + QUERIES + tuple("rest:" + q for q in QUERIES)
+# The anchor's rows per concurrency, and its pgbench ceiling lines (16 clients, prepared).
+ANCHOR_ROWS = ("typename",) + QUERIES
+ANCHOR_SQL = tuple(f"sql:{q}/prepared" for q in QUERIES)
+
+
+def lines_of(run, name, misses):
+    """The lines of `name` in the run, or none (and a miss) when it is not there."""
+    path = os.path.join(run, name)
+    if not os.path.exists(path):
+        misses.append(f"{name} is missing: that part of the run did not happen")
+        return []
+    with open(path) as lines:
+        return [line for line in lines if line.strip()]
+
+
 def main():
     run = sys.argv[1]
-    parley = {}
-    with open(os.path.join(run, "results.tsv")) as results:
-        for line in results:
-            backend, name, conc, *fields = line.split()
-            parley[(backend, name, int(conc))] = parse_result(fields)
-    anchor = {}
-    anchor_file = os.path.join(run, "postgraphile_table.txt")
-    if os.path.exists(anchor_file):
-        with open(anchor_file) as table:
-            for line in table:
-                cols = line.split()
-                if len(cols) < 6 or not cols[1].isdigit():
-                    continue
-                # `gql:sessions100` or `sql:sessions100/prepared` (pgbench), with `!` or `~`
-                # after it when the harness flags the row.
-                query = cols[0].removeprefix("gql:").rstrip("!~")
-                anchor[(query, int(cols[1]))] = (float(cols[2]), float(cols[3]), float(cols[4]), int(cols[5]))
-    parley_sql = {}
-    parley_sql_file = os.path.join(run, "pgbench_parley.txt")
-    if os.path.exists(parley_sql_file):
-        with open(parley_sql_file) as lines:
-            for line in lines:
-                query, tps = line.split()
-                parley_sql[query] = float(tps)
-    rss = {}
-    with open(os.path.join(run, "rss.txt")) as lines:
-        for line in lines:
-            backend, mib = line.split()
-            rss[backend] = float(mib)
-
     misses = []
+    parley = {}
+    for line in lines_of(run, "results.tsv", misses):
+        backend, name, conc, *fields = line.split()
+        parley[(backend, name, int(conc))] = parse_result(fields)
+    anchor = {}
+    noisy = []
+    for line in lines_of(run, "postgraphile_table.txt", misses):
+        cols = line.split()
+        if len(cols) < 6 or not cols[1].isdigit():
+            continue
+        # `gql:sessions100` or `sql:sessions100/prepared` (pgbench), with `!` or `~` after it
+        # when the harness flags the row as unreliable.
+        query = cols[0].removeprefix("gql:").rstrip("!~")
+        if cols[0] != cols[0].rstrip("!~"):
+            noisy.append(f"{query} c{cols[1]}")
+        anchor[(query, int(cols[1]))] = (float(cols[2]), float(cols[3]), float(cols[4]), int(cols[5]))
+    parley_sql = {}
+    for line in lines_of(run, "pgbench_parley.txt", misses):
+        fields = line.split()
+        if len(fields) != 2:
+            misses.append(f"pgbench_parley.txt: no tps in `{line.strip()}`")
+            continue
+        parley_sql[fields[0]] = float(fields[1])
+    rss = {}
+    for line in lines_of(run, "rss.txt", misses):
+        backend, mib = line.split()
+        rss[backend] = float(mib)
+
+    # Completeness: every row and ceiling line the verdict stands on.
+    concs = sorted({conc for (_, _, conc) in parley} | {conc for (q, conc) in anchor if q in ANCHOR_ROWS})
+    if not concs:
+        misses.append("no rows at all")
+    for backend in BACKENDS:
+        for name in PARLEY_ROWS:
+            for conc in concs:
+                if (backend, name, conc) not in parley:
+                    misses.append(f"row missing: Parley ({backend}) {name} c{conc}")
+        if backend not in rss:
+            misses.append(f"peak RSS missing for {backend}")
+    for name in ANCHOR_ROWS:
+        for conc in concs:
+            if (name, conc) not in anchor:
+                misses.append(f"anchor row missing: PostGraphile {name} c{conc}")
+    for name in ANCHOR_SQL:
+        if (name, 16) not in anchor:
+            misses.append(f"ceiling line missing: {name} (pgbench, 16 clients)")
+    for query in QUERIES:
+        if query not in parley_sql:
+            misses.append(f"ceiling line missing: pgbench of Parley's statements for {query}")
+    for row in noisy:
+        misses.append(f"anchor row flagged noisy by the harness: {row} (measure again)")
+    for (query, conc), (_, _, _, err) in sorted(anchor.items()):
+        if err:
+            misses.append(f"anchor row {query} c{conc}: {err} errors")
+
     print(f"bench/run {os.path.basename(run)} on this machine: "
           f"{os.cpu_count()} cores, {platform.machine()}")
     header = f"{'server':<22} {'query':<22} {'conc':>4} {'req/s':>9} {'p50_ms':>8} {'p99_ms':>8} {'errors':>6}  ratio"
     print(header)
     print("-" * len(header))
-    concs = sorted({conc for (_, _, conc) in parley})
-    for query in ("sessions100", "session_messages"):
+    for query in QUERIES:
         for conc in concs:
             if (query, conc) in anchor:
                 rps, p50, p99, err = anchor[(query, conc)]
                 print(f"{'PostGraphile 5':<22} {query:<22} {conc:>4} {rps:>9.1f} {p50:>8.2f} {p99:>8.2f} {err:>6}")
-            for backend in ("postgres", "sqlite"):
+            for backend in BACKENDS:
                 key = (backend, query, conc)
                 if key not in parley:
                     continue
@@ -127,6 +174,11 @@ def main():
                         misses.append(f"{backend} REST {query} c{conc}: {share:.2f}x of GraphQL (< 0.9)")
                     if r_err:
                         misses.append(f"{backend} REST {query} c{conc}: {r_err} errors")
+    for backend in BACKENDS:
+        for conc in concs:
+            row = parley.get((backend, "typename", conc))
+            if row and row[3]:
+                misses.append(f"{backend} typename c{conc}: {row[3]} errors")
     print()
     ceilings(anchor, parley, parley_sql, concs)
     print()
@@ -134,10 +186,9 @@ def main():
         print(f"Parley peak RSS ({backend}): {mib:.1f} MiB")
         if mib >= 64:
             misses.append(f"peak RSS on {backend}: {mib:.1f} MiB (>= 64)")
-    deep_file = os.path.join(run, "deep.txt")
-    if os.path.exists(deep_file):
-        with open(deep_file) as deep:
-            first, after, first_id = deep.read().split()
+    deep = lines_of(run, "deep.txt", misses)
+    if deep:
+        first, after, first_id = deep[0].split()
         ratio = float(after) / float(first)
         print(f"1,000,000 sessions, 20 a page, median of 20: first page {float(first):.2f} ms, "
               f"the page after a cursor near the end (from id {first_id}) {float(after):.2f} ms "

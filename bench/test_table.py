@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""bench/table.py on crafted runs: a complete run that meets its targets passes, and every way a
+run can be incomplete or unsound fails it (a missing file, row, anchor row or ceiling line, a row
+with errors, GraphQL errors in 200s, an anchor row the harness flagged as noisy).
+
+usage: python3 bench/test_table.py   (or python3 -m unittest bench/test_table.py)
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "table.py")
+CONCS = (16, 64)
+
+
+def result(rps, p99, **errors):
+    fields = {"requests": int(rps * 10), "secs": 10, "rps": rps, "p50_ms": p99 / 3, "p90_ms": p99 / 2,
+              "p99_ms": p99, "max_ms": p99 * 2, "err_connect": 0, "err_read": 0, "err_write": 0,
+              "err_status": 0, "err_timeout": 0, "err_graphql": 0, "bytes": 1000}
+    fields.update(errors)
+    return " ".join(f"{key}={value}" for key, value in fields.items())
+
+
+def good_run():
+    """The files of a run that meets every target: name -> lines."""
+    results, anchor = [], []
+    for conc in CONCS:
+        anchor.append(f"gql:typename {conc} 1000.0 1.0 3.0 0 0")
+        for query in ("sessions100", "session_messages"):
+            anchor.append(f"gql:{query} {conc} 100.0 10.0 30.0 0 0")
+        for backend in ("postgres", "sqlite"):
+            results.append(f"{backend} typename {conc} {result(3000.0, 2.0)}")
+            for query in ("sessions100", "session_messages"):
+                results.append(f"{backend} {query} {conc} {result(400.0, 5.0)}")
+                results.append(f"{backend} rest:{query} {conc} {result(390.0, 5.0)}")
+    for query in ("sessions100", "session_messages"):
+        anchor.append(f"sql:{query}/prepared 16 5000.0 1.0 2.0 0 0")
+    return {
+        "results.tsv": results,
+        "postgraphile_table.txt": ["query conc rps p50 p99 errors", *anchor],
+        "pgbench_parley.txt": ["sessions100 4000.0", "session_messages 9000.0"],
+        "rss.txt": ["postgres 30.0", "sqlite 31.0"],
+        "deep.txt": ["1.00 1.10 999000"],
+    }
+
+
+def verdict(files):
+    with tempfile.TemporaryDirectory() as run:
+        for name, lines in files.items():
+            with open(os.path.join(run, name), "w") as out:
+                out.write("\n".join(lines) + "\n")
+        done = subprocess.run([sys.executable, TABLE, run], capture_output=True, text=True)
+        return done.returncode, done.stdout + done.stderr
+
+
+def edited(name, edit):
+    files = good_run()
+    files[name] = edit(files[name])
+    return files
+
+
+class Verdict(unittest.TestCase):
+    def assertFails(self, files, says):
+        status, output = verdict(files)
+        self.assertEqual(status, 1, output)
+        self.assertIn(says, output)
+        self.assertNotIn("every target met", output)
+
+    def test_a_complete_run_that_meets_its_targets_passes(self):
+        status, output = verdict(good_run())
+        self.assertEqual(status, 0, output)
+        self.assertIn("every target met", output)
+
+    def test_a_missing_file_fails(self):
+        for name in good_run():
+            with self.subTest(name=name):
+                files = good_run()
+                del files[name]
+                self.assertFails(files, f"{name} is missing")
+
+    def test_a_missing_row_fails(self):
+        for row in ("postgres rest:sessions100 64", "sqlite session_messages 16", "sqlite typename 64"):
+            with self.subTest(row=row):
+                files = edited("results.tsv", lambda lines: [l for l in lines if not l.startswith(row + " ")])
+                self.assertFails(files, "row missing")
+
+    def test_a_missing_anchor_row_or_ceiling_line_fails(self):
+        for row, says in (("gql:sessions100 64", "anchor row missing"),
+                          ("gql:typename 16", "anchor row missing"),
+                          ("sql:session_messages/prepared", "ceiling line missing")):
+            with self.subTest(row=row):
+                files = edited("postgraphile_table.txt",
+                               lambda lines: [l for l in lines if not l.startswith(row + " ")])
+                self.assertFails(files, says)
+        files = edited("pgbench_parley.txt", lambda lines: lines[:1])
+        self.assertFails(files, "ceiling line missing: pgbench of Parley's statements")
+
+    def test_errors_fail_graphql_errors_in_200s_too(self):
+        for errors in ({"err_graphql": 3}, {"err_status": 1}, {"err_timeout": 2}):
+            with self.subTest(errors=errors):
+                files = edited("results.tsv", lambda lines: [
+                    l if not l.startswith("postgres rest:sessions100 16 ") else
+                    "postgres rest:sessions100 16 " + result(390.0, 5.0, **errors) for l in lines])
+                self.assertFails(files, "errors")
+        files = edited("results.tsv", lambda lines: [
+            l if not l.startswith("sqlite typename 16 ") else
+            "sqlite typename 16 " + result(3000.0, 2.0, err_graphql=1) for l in lines])
+        self.assertFails(files, "typename c16: 1 errors")
+
+    def test_an_anchor_row_with_errors_or_flagged_noisy_fails(self):
+        files = edited("postgraphile_table.txt", lambda lines: [
+            l.replace("gql:sessions100 16 100.0 10.0 30.0 0", "gql:sessions100 16 100.0 10.0 30.0 7")
+            for l in lines])
+        self.assertFails(files, "anchor row sessions100 c16: 7 errors")
+        for flag in ("!", "~"):
+            with self.subTest(flag=flag):
+                files = edited("postgraphile_table.txt", lambda lines: [
+                    l.replace("gql:session_messages 64", f"gql:session_messages{flag} 64") for l in lines])
+                self.assertFails(files, "flagged noisy")
+
+    def test_a_missed_target_fails(self):
+        files = edited("results.tsv", lambda lines: [
+            l if not l.startswith("postgres sessions100 64 ") else
+            "postgres sessions100 64 " + result(250.0, 5.0) for l in lines])
+        self.assertFails(files, "sessions100 c64: req/s 2.50x PostGraphile")
+
+
+if __name__ == "__main__":
+    unittest.main()
