@@ -88,6 +88,15 @@ pub struct Username(String);
 impl Username {
     pub fn parse(raw: &str) -> AppResult<Self> {
         use unicode_normalization::UnicodeNormalization;
+        // Bounded before normalising (a body may hold a megabyte of name): NFKC composes at most
+        // a few characters into one, so input past this many bytes cannot come out at 64
+        // characters; it is refused without the work.
+        if raw.trim().len() > 64 * 4 * 18 {
+            return Err(AppError::invalid(
+                "username",
+                "a username has 1 to 64 letters, digits, '.', '_', '-' or '@'",
+            ));
+        }
         let name: String = raw.trim().nfkc().collect::<String>().to_lowercase();
         let length = name.chars().count();
         if !(1..=64).contains(&length)
