@@ -48,6 +48,18 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The PostgreSQL server of the PostgreSQL pass, for the tests that need one. Such a test is
+/// `#[ignore = "PostgreSQL only: ..."]`: the SQLite pass reports it as ignored (not as passed),
+/// and the PostgreSQL pass runs it with `--include-ignored`; run without a server, it fails.
+pub fn require_postgres() -> String {
+    let url = std::env::var("PARLEY_TEST_DATABASE_URL").unwrap_or_default();
+    assert!(
+        url.starts_with("postgres://") || url.starts_with("postgresql://"),
+        "this test needs PostgreSQL: set PARLEY_TEST_DATABASE_URL to a postgres:// URL"
+    );
+    url
+}
+
 /// A fresh database: its URL, and the guard that removes it.
 pub async fn fresh_database() -> (String, TestDatabase) {
     let requested = std::env::var("PARLEY_TEST_DATABASE_URL").unwrap_or_default();
@@ -74,15 +86,18 @@ pub async fn fresh_database() -> (String, TestDatabase) {
             url.set_path(&name);
             (url.to_string(), TestDatabase::Postgres { admin_url, name })
         }
-        None => {
-            let dir = tempfile::tempdir().expect("temporary directory");
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("parley.db").display()
-            );
-            (url, TestDatabase::Sqlite(dir))
-        }
+        None => fresh_sqlite_database(),
     }
+}
+
+/// A fresh SQLite file, whatever the pass: for what only SQLite has.
+pub fn fresh_sqlite_database() -> (String, TestDatabase) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("parley.db").display()
+    );
+    (url, TestDatabase::Sqlite(dir))
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -102,7 +117,18 @@ pub fn unreachable_provider(name: &str) -> parley::llm::ProviderSettings {
 
 /// A test app with some settings changed (multi-user mode, limits, ...).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    let (database_url, database) = fresh_database().await;
+    spawn_app_on(fresh_database().await, configure).await
+}
+
+/// A test app on SQLite in both passes: for SQLite's own settings.
+pub async fn spawn_sqlite_app() -> TestApp {
+    spawn_app_on(fresh_sqlite_database(), |_| {}).await
+}
+
+async fn spawn_app_on(
+    (database_url, database): (String, TestDatabase),
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let api_key = parley::auth::generate_api_key();
     let mut config = Config {
         database_url,

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    helpers::{TestApp, seed_references, spawn_app, spawn_app_with},
+    helpers::{TestApp, seed_references, spawn_app, spawn_app_with, spawn_sqlite_app},
     model_server::{Behavior, ModelServer},
 };
 
@@ -81,11 +81,7 @@ async fn the_legacy_complete_endpoint_names_its_successor() {
 
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
-    let app = spawn_app().await;
-    if app.database_url.starts_with("postgres") {
-        eprintln!("skipped on PostgreSQL: these are SQLite's settings");
-        return;
-    }
+    let app = spawn_sqlite_app().await;
     let pragma = |name: &'static str| {
         let db = app.db.clone();
         async move {
