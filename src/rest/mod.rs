@@ -59,25 +59,6 @@ impl Modify for ApiKeyAuth {
     }
 }
 
-/// Every REST input reader, run on untrusted input: the entry points of the fuzz targets in
-/// `fuzz/`. They live in the crate because the parameter and body types are private to their
-/// surfaces; here they cannot drift from what the handlers read.
-#[doc(hidden)]
-pub mod untrusted {
-    /// `raw` as every query string (and path id) the REST surfaces read.
-    pub fn query_string(raw: &str) {
-        super::surface_a::read_untrusted(raw, b"");
-        super::surface_b::read_untrusted(raw, b"");
-    }
-
-    /// `body` as every JSON body the REST surfaces read, and as a chat completion request.
-    pub fn json_body(body: &[u8]) {
-        super::surface_a::read_untrusted("", body);
-        super::surface_b::read_untrusted("", body);
-        let _ = super::input::json::<super::completions::CompletionRequest>(body);
-    }
-}
-
 /// Every REST route, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())

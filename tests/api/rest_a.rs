@@ -663,6 +663,11 @@ async fn bad_input_is_a_400_naming_the_field() {
         ),
         ("GET", "/api/v1/chat-sessions/abc", None, "chat_session_id"),
         ("PUT", "/api/v1/messages/-1", Some("{}"), "message_id"),
+        // Found by the rest_request fuzz target: a path that decodes to invalid UTF-8 was axum's
+        // plain-text 400.
+        ("GET", "/api/v1/chat-sessions/%FF", None, "id"),
+        ("DELETE", "/api/v1/ai-models/%FF%FA", None, "id"),
+        ("PUT", "/api/v1/messages/%C3", Some("{}"), "id"),
         ("POST", "/api/v1/chat-sessions", Some("{not json"), "body"),
         ("POST", "/api/v1/chat-sessions", Some(""), "body"),
         ("POST", "/api/v1/chat-sessions", Some("[1, 2]"), "body"),

@@ -5,7 +5,7 @@ use std::io::{Seek, Write};
 
 use axum::{
     Json,
-    extract::{Multipart, Path, RawQuery, State, multipart::MultipartRejection},
+    extract::{Multipart, RawQuery, State, multipart::MultipartRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, ErrorBody, ItemData, characters::Character};
+use super::{ApiResult, ErrorBody, ItemData, PathId, characters::Character};
 use crate::{
     AppState,
     error::AppError,
@@ -171,10 +171,9 @@ struct PngData {
 async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let id = input::id("character_id", &id)?;
     let params: ExportParams = input::query(query.as_deref())?;
     let format = params.format.unwrap_or_default();
     let attachment = |extension: &str| {

@@ -3,7 +3,7 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
 };
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use serde_json::{Map, json};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, Deleted, ErrorBody, Page, PageParams};
+use super::{ApiResult, Deleted, ErrorBody, Page, PageParams, PathId};
 use crate::{
     AppState,
     rest::input::{self, present},
@@ -226,9 +226,8 @@ async fn list_chat_sessions(
 async fn get_chat_session(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<ChatSessionDetail>> {
-    let id = input::id("chat_session_id", &id)?;
     super::get(&state, &headers, "GetChatSession", id).await
 }
 
@@ -264,10 +263,9 @@ async fn create_chat_session(
 async fn update_chat_session(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     body: Bytes,
 ) -> ApiResult<Json<ChatSessionFields>> {
-    let id = input::id("chat_session_id", &id)?;
     super::update::<UpdateChatSession, _>(&state, &headers, "UpdateChatSession", id, &body).await
 }
 
@@ -283,9 +281,8 @@ async fn update_chat_session(
 async fn delete_chat_session(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<Deleted>> {
-    let id = input::id("chat_session_id", &id)?;
     let variables = json!({ "id": id });
     super::delete(
         &state,

@@ -7,7 +7,7 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
 };
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use serde_json::{Map, json};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiResult, Deleted, ErrorBody, ItemData, Page, PageParams};
+use super::{ApiError, ApiResult, Deleted, ErrorBody, ItemData, Page, PageParams, PathId};
 use crate::{AppState, rest::input};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -128,10 +128,9 @@ pub struct VersionParams {
 async fn list_session_messages(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Page<SessionMessage>>> {
-    let id = input::id("chat_session_id", &id)?;
     let page = input::query(query.as_deref())?;
     let mut variables = Map::new();
     variables.insert("chatSessionId".into(), json!(id));
@@ -157,10 +156,9 @@ async fn list_session_messages(
 async fn create_session_message(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<PostedMessage>)> {
-    let id = input::id("chat_session_id", &id)?;
     let body: CreateMessage = input::json(&body)?;
     let from_user = matches!(body.role, None | Some(Role::User));
     if from_user {
@@ -213,9 +211,8 @@ async fn create_session_message(
 async fn regenerate_reply(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<SessionMessage>> {
-    let id = input::id("chat_session_id", &id)?;
     let data: ItemData<SessionMessage> = state
         .forward(&headers, "RegenerateSessionReply", json!({ "id": id }))
         .await?;
@@ -231,10 +228,10 @@ async fn regenerate_reply(
 async fn get_message(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<PathId, ApiError>,
 ) -> ApiResult<Json<Message>> {
     let answer = async {
-        let id = input::id("message_id", &id)?;
+        let PathId(id) = id?;
         super::get(&state, &headers, "GetMessage", id).await
     };
     answer.await.map_err(ApiError::for_both_surfaces)
@@ -255,12 +252,12 @@ async fn get_message(
 async fn update_message(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<PathId, ApiError>,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> ApiResult<Json<Message>> {
     let answer = async {
-        let id = input::id("message_id", &id)?;
+        let PathId(id) = id?;
         let params: VersionParams = input::query(query.as_deref())?;
         let body: UpdateMessage = input::json(&body)?;
         let mut changes = Map::new();
@@ -294,11 +291,11 @@ async fn update_message(
 async fn delete_message(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<PathId, ApiError>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Deleted>> {
     let answer = async {
-        let id = input::id("message_id", &id)?;
+        let PathId(id) = id?;
         let params: VersionParams = input::query(query.as_deref())?;
         let variables = json!({ "id": id, "expectedVersion": params.expected_version });
         super::delete(&state, &headers, "DeleteMessage", variables, "Message").await

@@ -151,6 +151,29 @@ impl From<Failure> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A resource id from the path (`/characters/{character_id}`): a positive integer, else a 400
+/// naming the parameter. A path that is not even UTF-8 is refused the same way, in this
+/// surface's shape (axum's own rejection is plain text).
+pub struct PathId(pub i32);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| InputError::at("path", "id", "the id is not valid UTF-8"))?;
+        let (name, raw) = params
+            .iter()
+            .next()
+            .ok_or_else(|| InputError::at("path", "id", "the path names no id"))?;
+        Ok(PathId(input::id(name, raw)?))
+    }
+}
+
 /// `page` and `per_page` of every list.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -349,9 +372,8 @@ macro_rules! sibling_resource {
         async fn get(
             axum::extract::State(state): axum::extract::State<crate::AppState>,
             headers: axum::http::HeaderMap,
-            axum::extract::Path(id): axum::extract::Path<String>,
+            super::PathId(id): super::PathId,
         ) -> super::ApiResult<axum::Json<$object>> {
-            let id = crate::rest::input::id($id, &id)?;
             super::get(&state, &headers, $get_op, id).await
         }
 
@@ -387,10 +409,9 @@ macro_rules! sibling_resource {
         async fn update(
             axum::extract::State(state): axum::extract::State<crate::AppState>,
             headers: axum::http::HeaderMap,
-            axum::extract::Path(id): axum::extract::Path<String>,
+            super::PathId(id): super::PathId,
             body: axum::body::Bytes,
         ) -> super::ApiResult<axum::Json<$object>> {
-            let id = crate::rest::input::id($id, &id)?;
             super::update::<$update, _>(&state, &headers, $update_op, id, &body).await
         }
 
@@ -407,10 +428,9 @@ macro_rules! sibling_resource {
         async fn delete(
             axum::extract::State(state): axum::extract::State<crate::AppState>,
             headers: axum::http::HeaderMap,
-            axum::extract::Path(id): axum::extract::Path<String>,
+            super::PathId(id): super::PathId,
             axum::extract::RawQuery(query): axum::extract::RawQuery,
         ) -> super::ApiResult<axum::Json<super::Deleted>> {
-            let id = crate::rest::input::id($id, &id)?;
             let params: $delete_params = crate::rest::input::query(query.as_deref())?;
             let mut variables = match serde_json::to_value(params) {
                 Ok(serde_json::Value::Object(variables)) => variables,
@@ -422,44 +442,6 @@ macro_rules! sibling_resource {
     };
 }
 use sibling_resource;
-
-/// Reads `raw` as each of surface A's query strings and `body` as each of its JSON bodies, with
-/// the checks the handlers apply after parsing: for the fuzz targets ([`crate::rest::untrusted`]).
-pub(super) fn read_untrusted(raw: &str, body: &[u8]) {
-    use input::{json, query};
-    if let Ok(params) = query::<PageParams>(Some(raw))
-        && let Ok((page, per_page)) = input::page(params.page, params.per_page, 20, MAX_PER_PAGE)
-    {
-        input::offset_of(page, per_page);
-    }
-    if let Ok(params) = query::<chat_sessions::ChatSessionListParams>(Some(raw))
-        && let Ok((page, per_page)) = input::page(params.page, params.per_page, 20, MAX_PER_PAGE)
-    {
-        input::offset_of(page, per_page);
-    }
-    let _ = query::<characters::DeleteCharacterParams>(Some(raw));
-    let _ = query::<character_cards::ExportParams>(Some(raw));
-    let _ = query::<messages::VersionParams>(Some(raw));
-    let _ = query::<NoParams>(Some(raw));
-    let _ = input::id("id", raw);
-    fn as_input<B: DeserializeOwned + Serialize>(body: &[u8]) {
-        if let Ok(body) = input::json::<B>(body) {
-            input::graphql_input(body);
-        }
-    }
-    as_input::<chat_sessions::CreateChatSession>(body);
-    as_input::<chat_sessions::UpdateChatSession>(body);
-    as_input::<characters::CreateCharacter>(body);
-    as_input::<characters::UpdateCharacter>(body);
-    as_input::<ai_models::CreateAiModel>(body);
-    as_input::<ai_models::UpdateAiModel>(body);
-    as_input::<system_prompts::CreateSystemPrompt>(body);
-    as_input::<system_prompts::UpdateSystemPrompt>(body);
-    as_input::<user_profiles::CreateUserProfile>(body);
-    as_input::<user_profiles::UpdateUserProfile>(body);
-    let _ = json::<messages::CreateMessage>(body);
-    let _ = json::<messages::UpdateMessage>(body);
-}
 
 /// DELETE of a resource that takes no query parameters.
 #[derive(Deserialize, Serialize, IntoParams)]

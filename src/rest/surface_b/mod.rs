@@ -172,27 +172,3 @@ fn not_found(message: &str) -> DetailError {
         retry_after: None,
     }
 }
-
-/// Reads `raw` as each of surface B's query strings (and a chat id) and `body` as each of its JSON
-/// bodies, with the checks the handlers apply after parsing: for the fuzz targets
-/// ([`crate::rest::untrusted`]).
-pub(super) fn read_untrusted(raw: &str, body: &[u8]) {
-    use input::{json, query};
-    if let Ok(params) = query::<chats::ListChatsParams>(Some(raw)) {
-        let _ = params.window();
-    }
-    if let Ok(params) = query::<messages::MessagePageParams>(Some(raw)) {
-        let _ = input::offset(params.offset);
-    }
-    let _ = query::<messages::SearchParams>(Some(raw));
-    let _ = query::<chats::CreateChatParams>(Some(raw));
-    let _ = query::<chats::VersionParams>(Some(raw));
-    let _ = query::<chats::DeleteChatParams>(Some(raw));
-    let _ = query::<chats::ExportParams>(Some(raw));
-    let _ = json::<chats::CreateChat>(body);
-    if let Ok(update) = json::<chats::UpdateChat>(body) {
-        input::graphql_input(update);
-    }
-    let _ = json::<messages::NewChatMessage>(body);
-    let _ = json::<auth::Credentials>(body);
-}
