@@ -80,16 +80,32 @@ async function main() {
   let done;
   let resolveReply;
   const replied = new Promise((resolve) => (resolveReply = resolve));
-  const stopAdded = client.subscribe(
-    { query: "subscription($s: Int) { messageAdded(chatSessionId: $s) { id role content } }", variables: { s: session } },
-    { next: ({ data }) => { added.push(data.messageAdded); if (added.length === 2) resolveReply(); }, error: (e) => failures.push(`messageAdded: ${JSON.stringify(e)}`), complete: () => {} },
-  );
+  let resolveProbe;
+  const probed = new Promise((resolve) => (resolveProbe = resolve));
   const stopReply = client.subscribe(
     { query: "subscription($s: Int) { replyStream(chatSessionId: $s) { token done messageId error } }", variables: { s: session } },
     { next: ({ data }) => { const e = data.replyStream; if (e.done) done = e; else tokens.push(e.token); }, error: (e) => failures.push(`replyStream: ${JSON.stringify(e)}`), complete: () => {} },
   );
-  // The server registers a subscription when it receives `subscribe`; give it a moment.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const stopAdded = client.subscribe(
+    { query: "subscription($s: Int) { messageAdded(chatSessionId: $s) { id role content } }", variables: { s: session } },
+    {
+      next: ({ data }) => {
+        if (data.messageAdded.content === "probe") return resolveProbe(true);
+        added.push(data.messageAdded);
+        if (added.length === 2) resolveReply();
+      },
+      error: (e) => failures.push(`messageAdded: ${JSON.stringify(e)}`),
+      complete: () => {},
+    },
+  );
+  // The subscriptions start asynchronously (graphql-transport-ws has no ack for them): probe with
+  // a message until one comes through messageAdded; replyStream, subscribed first, is live too.
+  let live = false;
+  for (let attempt = 0; attempt < 50 && !live; attempt++) {
+    await once(client, 'mutation($s: Int!) { createMessage(input: {chatSessionId: $s, content: "probe"}) { id } }', { s: session });
+    live = await Promise.race([probed, new Promise((resolve) => setTimeout(() => resolve(false), 200))]);
+  }
+  check(live, "the subscriptions started (a probe message came through)");
   const posted = await rest("POST", `/api/v1/chat-sessions/${session}/messages`, { content: "Hello over REST" });
   check(posted.status === 201, `REST message with a reply: ${posted.status}`);
   await Promise.race([replied, timeout(10000, "messageAdded twice")]);
