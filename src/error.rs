@@ -10,6 +10,70 @@ use axum::{
 use sea_orm::{DbErr, SqlErr};
 use std::sync::Arc;
 
+/// What kind of failure an error is: the `extensions.code` of GraphQL answers (serde writes and
+/// reads it, `SCREAMING_SNAKE_CASE`), the HTTP status of the GraphQL transport, and what each REST
+/// surface maps with an exhaustive `match`: a new variant does not compile until every surface
+/// says what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    NotFound,
+    Unauthenticated,
+    Forbidden,
+    BadUserInput,
+    Conflict,
+    RateLimited,
+    PayloadTooLarge,
+    /// No model provider can serve the request.
+    ServiceUnavailable,
+    /// The model provider failed.
+    BadGateway,
+    /// The model provider did not answer in time.
+    GatewayTimeout,
+    /// Apollo's automatic persisted queries: a hash the server does not know; the client resends
+    /// the document.
+    PersistedQueryNotFound,
+    /// A mutation over GET.
+    MethodNotAllowed,
+    /// The request ran past PARLEY_REQUEST_TIMEOUT_SECONDS.
+    RequestTimeout,
+    InternalServerError,
+}
+
+impl ErrorCode {
+    /// The code as GraphQL answers carry it.
+    pub fn graphql_value(self) -> async_graphql::Value {
+        async_graphql::to_value(self).unwrap_or_default()
+    }
+
+    /// The code of a GraphQL error's `extensions.code`; one this server never writes is an
+    /// internal error.
+    pub fn of_graphql(value: Option<&async_graphql::Value>) -> Self {
+        value
+            .and_then(|value| async_graphql::from_value(value.clone()).ok())
+            .unwrap_or(ErrorCode::InternalServerError)
+    }
+
+    /// The status of an answer that is this error alone (GraphQL over HTTP's transport errors).
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::BadUserInput | ErrorCode::PersistedQueryNotFound => StatusCode::BAD_REQUEST,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::BadGateway => StatusCode::BAD_GATEWAY,
+            ErrorCode::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
 /// `Clone`, so one DataLoader failure can be handed to every key of its batch.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum AppError {
@@ -72,36 +136,24 @@ impl AppError {
     }
 
     /// The `extensions.code` of this error in GraphQL answers.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::NotFound(_) => "NOT_FOUND",
-            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
-            AppError::Forbidden(_) => "FORBIDDEN",
-            AppError::BadUserInput { .. } => "BAD_USER_INPUT",
-            AppError::Conflict(_) | AppError::VersionMismatch { .. } => "CONFLICT",
-            AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            AppError::ModelUnavailable(_) => "SERVICE_UNAVAILABLE",
-            AppError::ModelFailed(_) => "BAD_GATEWAY",
-            AppError::ModelTimeout(_) => "GATEWAY_TIMEOUT",
-            AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            AppError::Conflict(_) | AppError::VersionMismatch { .. } => ErrorCode::Conflict,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            AppError::ModelUnavailable(_) => ErrorCode::ServiceUnavailable,
+            AppError::ModelFailed(_) => ErrorCode::BadGateway,
+            AppError::ModelTimeout(_) => ErrorCode::GatewayTimeout,
+            AppError::Internal(_) => ErrorCode::InternalServerError,
         }
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
-            AppError::Conflict(_) | AppError::VersionMismatch { .. } => StatusCode::CONFLICT,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::ModelUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::ModelFailed(_) => StatusCode::BAD_GATEWAY,
-            AppError::ModelTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
     fn log_if_internal(&self) {
@@ -136,7 +188,7 @@ impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         self.log_if_internal();
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
-            ext.set("code", self.code());
+            ext.set("code", self.code().graphql_value());
             if let AppError::BadUserInput {
                 field: Some(field),
                 message,
@@ -189,3 +241,45 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+    use async_graphql::Value;
+
+    /// The codes clients read (Apollo's `PERSISTED_QUERY_NOT_FOUND` among them) keep their
+    /// spelling, and each reads back as itself.
+    #[test]
+    fn each_code_crosses_graphql_and_back() {
+        let wire = [
+            (ErrorCode::NotFound, "NOT_FOUND"),
+            (ErrorCode::Unauthenticated, "UNAUTHENTICATED"),
+            (ErrorCode::Forbidden, "FORBIDDEN"),
+            (ErrorCode::BadUserInput, "BAD_USER_INPUT"),
+            (ErrorCode::Conflict, "CONFLICT"),
+            (ErrorCode::RateLimited, "RATE_LIMITED"),
+            (ErrorCode::PayloadTooLarge, "PAYLOAD_TOO_LARGE"),
+            (ErrorCode::ServiceUnavailable, "SERVICE_UNAVAILABLE"),
+            (ErrorCode::BadGateway, "BAD_GATEWAY"),
+            (ErrorCode::GatewayTimeout, "GATEWAY_TIMEOUT"),
+            (
+                ErrorCode::PersistedQueryNotFound,
+                "PERSISTED_QUERY_NOT_FOUND",
+            ),
+            (ErrorCode::MethodNotAllowed, "METHOD_NOT_ALLOWED"),
+            (ErrorCode::RequestTimeout, "REQUEST_TIMEOUT"),
+            (ErrorCode::InternalServerError, "INTERNAL_SERVER_ERROR"),
+        ];
+        for (code, spelling) in wire {
+            assert_eq!(code.graphql_value(), Value::from(spelling));
+            assert_eq!(ErrorCode::of_graphql(Some(&code.graphql_value())), code);
+        }
+        for unknown in [Value::from("TEAPOT"), Value::from(418), Value::Null] {
+            assert_eq!(
+                ErrorCode::of_graphql(Some(&unknown)),
+                ErrorCode::InternalServerError
+            );
+        }
+        assert_eq!(ErrorCode::of_graphql(None), ErrorCode::InternalServerError);
+    }
+}

@@ -38,7 +38,7 @@ use tower_http::{
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 pub use config::Config;
-use error::AppError;
+use error::{AppError, ErrorCode};
 
 /// What every handler shares: a handle, cloned for every request and extractor, on parts that are
 /// built once (one reference count to bump, not one per part: the clones and their drops showed in
@@ -347,9 +347,11 @@ fn cors(origins: &[String]) -> CorsLayer {
 async fn limit_error_body(response: Response) -> Response {
     let (code, message) = match response.status() {
         axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-            ("PAYLOAD_TOO_LARGE", "request body too large")
+            (ErrorCode::PayloadTooLarge, "request body too large")
         }
-        axum::http::StatusCode::REQUEST_TIMEOUT => ("REQUEST_TIMEOUT", "request took too long"),
+        axum::http::StatusCode::REQUEST_TIMEOUT => {
+            (ErrorCode::RequestTimeout, "request took too long")
+        }
         _ => return response,
     };
     let is_json = response
@@ -421,7 +423,7 @@ async fn graphql_handler(
     if !readable {
         let body = serde_json::json!({ "errors": [{
             "message": "send the request with a Content-Type: application/json (or multipart/form-data)",
-            "extensions": { "code": "BAD_USER_INPUT" },
+            "extensions": { "code": ErrorCode::BadUserInput },
         }]});
         return (
             axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -466,8 +468,9 @@ async fn execute_over_http(
     } else {
         state.graphql.execute(request).await
     };
-    let not_allowed = has_error_code(&response, "METHOD_NOT_ALLOWED");
-    let unauthenticated = principal.is_none() && has_error_code(&response, "UNAUTHENTICATED");
+    let not_allowed = has_error_code(&response, ErrorCode::MethodNotAllowed);
+    let unauthenticated =
+        principal.is_none() && has_error_code(&response, ErrorCode::Unauthenticated);
     // GraphQL over HTTP: a request error (unparsable, invalid, bad variables: no data, no path)
     // is a 400 for clients that accept application/graphql-response+json; application/json
     // clients get 200, as the specification keeps for them.
@@ -507,13 +510,9 @@ async fn execute_over_http(
     response
 }
 
-fn has_error_code(response: &async_graphql::Response, code: &str) -> bool {
+fn has_error_code(response: &async_graphql::Response, code: ErrorCode) -> bool {
     response.errors.iter().any(|error| {
-        error
-            .extensions
-            .as_ref()
-            .and_then(|ext| ext.get("code"))
-            .is_some_and(|value| *value == async_graphql::Value::from(code))
+        ErrorCode::of_graphql(error.extensions.as_ref().and_then(|ext| ext.get("code"))) == code
     })
 }
 

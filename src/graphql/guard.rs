@@ -161,10 +161,10 @@ pub fn is_open(document: &ExecutableDocument, name: Option<&str>) -> bool {
 
 pub(crate) fn refused(message: String) -> ServerError {
     let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", "BAD_USER_INPUT");
+    error.extensions.get_or_insert_with(Default::default).set(
+        "code",
+        crate::error::ErrorCode::BadUserInput.graphql_value(),
+    );
     error
 }
 

@@ -119,7 +119,7 @@ impl Engine {
                 error
                     .extensions
                     .get_or_insert_with(Default::default)
-                    .set("code", "METHOD_NOT_ALLOWED");
+                    .set("code", crate::error::ErrorCode::MethodNotAllowed.graphql_value());
                 return Err(error);
             }
             Ok((operation, is_query))
@@ -353,13 +353,13 @@ fn ensure_code(error: &mut ServerError) {
     if !has_code {
         // Apollo clients recognise this one by its code and resend the full document.
         let code = if error.message == "PersistedQueryNotFound" {
-            "PERSISTED_QUERY_NOT_FOUND"
+            crate::error::ErrorCode::PersistedQueryNotFound
         } else {
-            "BAD_USER_INPUT"
+            crate::error::ErrorCode::BadUserInput
         };
         error
             .extensions
             .get_or_insert_with(Default::default)
-            .set("code", code);
+            .set("code", code.graphql_value());
     }
 }

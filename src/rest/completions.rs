@@ -339,7 +339,9 @@ fn async_stream_events(
         match task.await {
             Ok(Ok(_)) => chunk(json!({}), Some("stop")),
             Ok(Err(e)) => json!({"error": {"message": e.to_string(), "code": e.code()}}),
-            Err(e) => json!({"error": {"message": e.to_string(), "code": "INTERNAL_SERVER_ERROR"}}),
+            Err(e) => {
+                json!({"error": {"message": e.to_string(), "code": crate::error::ErrorCode::InternalServerError}})
+            }
         }
     });
     first

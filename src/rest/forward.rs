@@ -12,7 +12,12 @@ use async_graphql::{
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use crate::{AppState, auth::Principal, error::AppError, graphql};
+use crate::{
+    AppState,
+    auth::Principal,
+    error::{AppError, ErrorCode},
+    graphql,
+};
 
 /// `(file name, contents)` of each `operations/{name}.graphql`, built into the binary.
 macro_rules! documents {
@@ -112,8 +117,8 @@ fn fragments_used(
 /// Why a forwarded operation did not answer: the first GraphQL error, by code.
 #[derive(Debug)]
 pub struct Failure {
-    /// The GraphQL `extensions.code` (`NOT_FOUND`, `BAD_USER_INPUT`, ...).
-    pub code: String,
+    /// The GraphQL `extensions.code`.
+    pub code: ErrorCode,
     pub message: String,
     /// Every input field at fault, as GraphQL names it, with what is wrong with it (empty when
     /// the error names no field).
@@ -130,7 +135,7 @@ impl From<AppError> for Failure {
             tracing::error!(error = %cause, "REST forwarding failed");
         }
         Failure {
-            code: error.code().to_owned(),
+            code: error.code(),
             message: error.to_string(),
             fields: match &error {
                 AppError::BadUserInput {
@@ -158,7 +163,7 @@ impl From<ServerError> for Failure {
             _ => None,
         };
         Failure {
-            code: extension("code").unwrap_or_else(|| "INTERNAL_SERVER_ERROR".to_owned()),
+            code: ErrorCode::of_graphql(error.extensions.as_ref().and_then(|ext| ext.get("code"))),
             fields: match error.extensions.as_ref().and_then(|ext| ext.get("fields")) {
                 Some(async_graphql::Value::List(fields)) => fields
                     .iter()

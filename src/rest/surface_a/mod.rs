@@ -29,7 +29,7 @@ use super::{
     forward::Failure,
     input::{self, InputError},
 };
-use crate::AppState;
+use crate::{AppState, error::ErrorCode};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -116,23 +116,27 @@ impl From<InputError> for ApiError {
 
 impl From<Failure> for ApiError {
     fn from(failure: Failure) -> Self {
-        let (status, code) = match failure.code.as_str() {
-            "NOT_FOUND" => (StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND"),
-            "BAD_USER_INPUT" => (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+        let (status, code) = match failure.code {
+            ErrorCode::NotFound => (StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND"),
+            ErrorCode::BadUserInput | ErrorCode::PersistedQueryNotFound => {
+                (StatusCode::BAD_REQUEST, "VALIDATION_ERROR")
+            }
             // Only the shared message path takes versions; other refusals are business rules
             // (surface A has no 409).
-            "CONFLICT" if failure.reason.as_deref() == Some("VERSION_MISMATCH") => {
+            ErrorCode::Conflict if failure.reason.as_deref() == Some("VERSION_MISMATCH") => {
                 (StatusCode::CONFLICT, "CONFLICT")
             }
-            "CONFLICT" => (StatusCode::BAD_REQUEST, "BUSINESS_RULE_ERROR"),
-            "UNAUTHENTICATED" => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
-            "FORBIDDEN" => (StatusCode::FORBIDDEN, "FORBIDDEN"),
-            "RATE_LIMITED" => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
-            "PAYLOAD_TOO_LARGE" => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
-            "SERVICE_UNAVAILABLE" => (StatusCode::SERVICE_UNAVAILABLE, "MODEL_UNAVAILABLE"),
-            "BAD_GATEWAY" => (StatusCode::BAD_GATEWAY, "MODEL_ERROR"),
-            "GATEWAY_TIMEOUT" => (StatusCode::GATEWAY_TIMEOUT, "MODEL_TIMEOUT"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            ErrorCode::Conflict => (StatusCode::BAD_REQUEST, "BUSINESS_RULE_ERROR"),
+            ErrorCode::Unauthenticated => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            ErrorCode::Forbidden => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            ErrorCode::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            ErrorCode::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            ErrorCode::ServiceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "MODEL_UNAVAILABLE"),
+            ErrorCode::BadGateway => (StatusCode::BAD_GATEWAY, "MODEL_ERROR"),
+            ErrorCode::GatewayTimeout => (StatusCode::GATEWAY_TIMEOUT, "MODEL_TIMEOUT"),
+            ErrorCode::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            ErrorCode::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT"),
+            ErrorCode::InternalServerError => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         };
         let mut details = Map::new();
         for (field, message) in failure.fields.into_vec() {

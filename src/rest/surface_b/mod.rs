@@ -21,7 +21,7 @@ use super::{
     forward::Failure,
     input::{self, InputError},
 };
-use crate::AppState;
+use crate::{AppState, error::ErrorCode};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -105,11 +105,13 @@ impl From<InputError> for DetailError {
 
 impl From<Failure> for DetailError {
     fn from(failure: Failure) -> Self {
-        let status = match failure.code.as_str() {
-            "BAD_USER_INPUT" if failure.fields.is_empty() => {
+        let status = match failure.code {
+            ErrorCode::BadUserInput | ErrorCode::PersistedQueryNotFound
+                if failure.fields.is_empty() =>
+            {
                 return validation("body", "body", &failure.message);
             }
-            "BAD_USER_INPUT" => {
+            ErrorCode::BadUserInput | ErrorCode::PersistedQueryNotFound => {
                 let errors: Vec<Value> = failure
                     .fields
                     .iter()
@@ -123,16 +125,18 @@ impl From<Failure> for DetailError {
                     retry_after: None,
                 };
             }
-            "NOT_FOUND" => StatusCode::NOT_FOUND,
-            "CONFLICT" => StatusCode::CONFLICT,
-            "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-            "FORBIDDEN" => StatusCode::FORBIDDEN,
-            "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
-            "PAYLOAD_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
-            "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
-            "BAD_GATEWAY" => StatusCode::BAD_GATEWAY,
-            "GATEWAY_TIMEOUT" => StatusCode::GATEWAY_TIMEOUT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::BadGateway => StatusCode::BAD_GATEWAY,
+            ErrorCode::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
         };
         DetailError {
             status,
