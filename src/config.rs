@@ -1,5 +1,6 @@
-//! One `Config`, read from `PARLEY_*` environment variables (and `DATABASE_URL`), checked at
-//! start-up: a value that cannot be used stops Parley with a message naming the variable.
+//! One `Config`, read by serde (through figment) from `parley.toml` and the `PARLEY_*` environment
+//! variables (and `DATABASE_URL`), each value through a type that checks it: a value that cannot
+//! be used stops Parley at start-up with a message naming the variable.
 //!
 //! Every setting, its variable and its default is listed in the README ("Configuration").
 
@@ -38,7 +39,8 @@ pub struct Config {
     pub shutdown_grace_seconds: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AuthMode {
     /// One account; requests authenticate with its API keys.
     Single,
@@ -47,7 +49,8 @@ pub enum AuthMode {
 }
 
 /// Whether anyone may create an account with `register` (multi-user mode).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Registration {
     /// Only the operator creates accounts (`parley account create`); `register` answers 403.
     Closed,
@@ -55,10 +58,13 @@ pub enum Registration {
     Open,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 pub enum JwtAlgorithm {
+    #[serde(rename = "HS256")]
     Hs256,
+    #[serde(rename = "RS256")]
     Rs256,
+    #[serde(rename = "ES256")]
     Es256,
 }
 
@@ -150,7 +156,8 @@ pub struct ConfigError {
     pub message: String,
 }
 
-/// Every setting's variable (the README's table lists them with their defaults).
+/// Every setting's variable (the README's table lists them with their defaults). The file's key
+/// for each is [`file_key`] of it.
 pub const SETTINGS: &[&str] = &[
     "DATABASE_URL",
     "PARLEY_BIND",
@@ -190,6 +197,293 @@ fn file_key(var: &str) -> String {
     var.strip_prefix("PARLEY_").unwrap_or(var).to_lowercase()
 }
 
+/// The variables of a named provider, by suffix: `PARLEY_PROVIDER_{NAME}_BASE_URL`, ...
+const PROVIDER_SUFFIXES: [&str; 3] = ["BASE_URL", "API_KEY", "TIMEOUT_SECONDS"];
+
+fn provider_var(name: &str, suffix: &str) -> String {
+    format!("PARLEY_PROVIDER_{}_{suffix}", name.to_uppercase())
+}
+
+/// Every setting as written, under its file key. serde reads the file and the variables into it,
+/// each value through a type that refuses what cannot be used.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct Settings {
+    database_url: Option<DatabaseUrl>,
+    bind: Option<Bind>,
+    api_key: Option<ApiKey>,
+    db_max_connections: Option<Positive>,
+    auth_mode: Option<AuthMode>,
+    registration: Option<Registration>,
+    jwt_algorithm: Option<JwtAlgorithm>,
+    jwt_secret: Option<JwtSecret>,
+    jwt_public_key: Option<PublicKey>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    jwt_ttl_seconds: Option<Positive>,
+    rate_limit_per_second: Option<Positive>,
+    rate_limit_burst: Option<Positive>,
+    graphql_max_depth: Option<Positive>,
+    graphql_max_complexity: Option<Positive>,
+    graphql_max_document_bytes: Option<Positive>,
+    ws_init_timeout_seconds: Option<Positive>,
+    ws_max_per_account: Option<Positive>,
+    max_connections: Option<Positive>,
+    header_timeout_seconds: Option<Positive>,
+    max_body_bytes: Option<Positive>,
+    max_upload_bytes: Option<Positive>,
+    request_timeout_seconds: Option<Positive>,
+    max_concurrent_queries: Option<Positive>,
+    cors_origins: Option<CorsOrigins>,
+    openai_base_url: Option<HttpUrl>,
+    openai_api_key: Option<String>,
+    openai_timeout_seconds: Option<Positive>,
+    providers: Option<Names>,
+    shutdown_grace_seconds: Option<Positive>,
+    /// `provider_{name}_base_url` and its siblings (any other key is refused in
+    /// [`Settings::named_providers`]).
+    #[serde(flatten)]
+    others: std::collections::BTreeMap<String, Scalar>,
+}
+
+/// A whole number above zero: a number in the file, text in the environment.
+#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[serde(try_from = "Scalar")]
+struct Positive(u64);
+
+/// A value as either source writes it.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Number(u64),
+    Signed(i64),
+    Float(f64),
+    Bool(bool),
+    Text(String),
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Number(n) => write!(f, "{n}"),
+            Scalar::Signed(n) => write!(f, "{n}"),
+            Scalar::Float(n) => write!(f, "{n}"),
+            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+impl TryFrom<Scalar> for Positive {
+    type Error = String;
+    fn try_from(value: Scalar) -> Result<Self, String> {
+        let number = match &value {
+            Scalar::Number(n) => Some(*n),
+            Scalar::Text(text) => u64::from_str(text.trim()).ok(),
+            _ => None,
+        };
+        number
+            .filter(|n| *n > 0)
+            .map(Positive)
+            .ok_or_else(|| format!("`{value}` is not a positive whole number"))
+    }
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(try_from = "String")]
+struct DatabaseUrl(String);
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+    fn try_from(url: String) -> Result<Self, String> {
+        if url.starts_with("sqlite:") || url.starts_with("postgres") {
+            Ok(DatabaseUrl(url))
+        } else {
+            Err(format!(
+                "`{url}` is neither a sqlite: nor a postgres:// URL"
+            ))
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[serde(try_from = "String")]
+struct Bind(SocketAddr);
+
+impl TryFrom<String> for Bind {
+    type Error = String;
+    fn try_from(bind: String) -> Result<Self, String> {
+        bind.parse()
+            .map(Bind)
+            .map_err(|_| format!("`{bind}` is not an address like 127.0.0.1:8000"))
+    }
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(try_from = "String")]
+struct ApiKey(String);
+
+impl TryFrom<String> for ApiKey {
+    type Error = &'static str;
+    fn try_from(key: String) -> Result<Self, Self::Error> {
+        if key.len() < 16 {
+            return Err("an API key needs at least 16 characters");
+        }
+        Ok(ApiKey(key))
+    }
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(try_from = "String")]
+struct JwtSecret(String);
+
+impl TryFrom<String> for JwtSecret {
+    type Error = &'static str;
+    fn try_from(secret: String) -> Result<Self, Self::Error> {
+        if secret.len() < 32 {
+            return Err("the secret needs at least 32 characters");
+        }
+        Ok(JwtSecret(secret))
+    }
+}
+
+/// A PEM key, given as its text or as the path of a file holding it.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(try_from = "String")]
+struct PublicKey(String);
+
+impl TryFrom<String> for PublicKey {
+    type Error = String;
+    fn try_from(pem: String) -> Result<Self, String> {
+        if pem.trim_start().starts_with("-----BEGIN") {
+            return Ok(PublicKey(pem));
+        }
+        std::fs::read_to_string(&pem)
+            .map(PublicKey)
+            .map_err(|e| format!("neither a PEM key nor a readable file: {e}"))
+    }
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(try_from = "String")]
+struct HttpUrl(String);
+
+impl TryFrom<String> for HttpUrl {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        url::Url::parse(&value)
+            .ok()
+            .filter(|u| u.scheme() == "http" || u.scheme() == "https")
+            .map(|_| HttpUrl(value.clone()))
+            .ok_or_else(|| format!("`{value}` is not an http(s) URL"))
+    }
+}
+
+/// A list: a list in the file, comma-separated text in the environment.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum List {
+    Items(Vec<String>),
+    Text(String),
+}
+
+impl List {
+    fn items(self) -> Vec<String> {
+        match self {
+            List::Items(items) => items,
+            List::Text(text) => text.split(',').map(str::to_owned).collect(),
+        }
+        .iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
+    }
+}
+
+/// Browser origins: each a valid header value; `*` only alone.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(try_from = "List")]
+struct CorsOrigins(Vec<String>);
+
+impl TryFrom<List> for CorsOrigins {
+    type Error = String;
+    fn try_from(list: List) -> Result<Self, String> {
+        let origins = list.items();
+        if origins.len() > 1 && origins.iter().any(|origin| origin == "*") {
+            return Err("`*` (any origin) stands alone, not in a list".into());
+        }
+        for origin in &origins {
+            axum::http::HeaderValue::from_str(origin)
+                .map_err(|_| format!("`{origin}` is not an origin"))?;
+        }
+        Ok(CorsOrigins(origins))
+    }
+}
+
+/// Provider names.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(from = "List")]
+struct Names(Vec<String>);
+
+impl From<List> for Names {
+    fn from(list: List) -> Self {
+        Names(list.items())
+    }
+}
+
+/// The settings among `variables` (`PARLEY_BIND`, `DATABASE_URL`, the variables of the providers
+/// `PARLEY_PROVIDERS` names), each value exactly as written: figment's own `Env` reads values as
+/// TOML-like data (`0123` would become the number 123, `[a]` a list), and keys and secrets must
+/// arrive as typed. Other variables are not settings and are left alone.
+struct Variables(figment::value::Dict);
+
+impl Variables {
+    fn read(variable: impl Fn(&str) -> Option<String>, providers: &[String]) -> Self {
+        let provider_vars = providers.iter().flat_map(|name| {
+            PROVIDER_SUFFIXES
+                .iter()
+                .map(move |suffix| provider_var(name, suffix))
+        });
+        let names = SETTINGS
+            .iter()
+            .map(|var| (*var).to_owned())
+            .chain(provider_vars);
+        Variables(
+            names
+                .filter_map(|var| Some((file_key(&var), variable(&var)?.into())))
+                .collect(),
+        )
+    }
+}
+
+impl figment::Provider for Variables {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named("environment variable")
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        Ok(figment::Profile::Default.collect(self.0.clone()))
+    }
+}
+
+/// The variable a figment error is about, from its key path.
+fn error_of(error: figment::Error, file: Option<&std::path::Path>) -> ConfigError {
+    let key = error.path.first().map(String::as_str).unwrap_or_default();
+    match SETTINGS.iter().find(|var| file_key(var) == key) {
+        Some(var) => invalid(var, error.kind.to_string()),
+        None if key.starts_with("provider_") => invalid("PARLEY_PROVIDERS", error.to_string()),
+        None => invalid(
+            "PARLEY_CONFIG",
+            match file {
+                Some(path) => format!("{}: {error}", path.display()),
+                None => error.to_string(),
+            },
+        ),
+    }
+}
+
 fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         key,
@@ -209,45 +503,9 @@ impl Config {
     /// The configuration of a fresh install: SQLite in the working directory, 127.0.0.1:8000,
     /// single-user mode.
     pub fn defaults() -> Self {
-        Config {
-            database_url: DEFAULT_DATABASE_URL.to_owned(),
-            bind: DEFAULT_BIND
-                .parse()
-                .expect("the default bind address parses"),
-            api_key: None,
-            db_max_connections: default_db_connections(DEFAULT_DATABASE_URL),
-            auth_mode: AuthMode::Single,
-            registration: Registration::Closed,
-            jwt: JwtSettings {
-                algorithm: JwtAlgorithm::Hs256,
-                secret: None,
-                public_key_pem: None,
-                issuer: None,
-                audience: None,
-                ttl_seconds: 3600,
-            },
-            limits: Limits {
-                rate_per_second: 50,
-                rate_burst: 100,
-                graphql_max_depth: 12,
-                graphql_max_complexity: 1000,
-                graphql_max_document_bytes: 64 * 1024,
-                max_body_bytes: 1024 * 1024,
-                max_upload_bytes: 8 * 1024 * 1024,
-                request_timeout_seconds: 30,
-                max_concurrent_queries: default_concurrent_queries(),
-                ws_init_timeout_seconds: 10,
-                ws_max_per_principal: 32,
-                max_connections: default_max_connections(),
-                header_timeout_seconds: 20,
-            },
-            cors_origins: DEFAULT_CORS_ORIGINS
-                .iter()
-                .map(|o| (*o).to_owned())
-                .collect(),
-            providers: Vec::new(),
-            shutdown_grace_seconds: 30,
-        }
+        Settings::default()
+            .into_config(None)
+            .expect("the defaults are a configuration")
     }
 
     /// The defaults, overridden by whatever the environment sets.
@@ -257,142 +515,111 @@ impl Config {
 
     /// The defaults, then the file at `path` (`parley.toml`), then the environment: a variable
     /// that is set wins over the file. The file's keys are the variables' names without `PARLEY_`,
-    /// in lower case (`bind`, `jwt_secret`, `rate_limit_per_second`, `database_url`, ...); an
-    /// unknown key is an error naming it.
+    /// in lower case (`bind`, `jwt_secret`, `rate_limit_per_second`, `database_url`,
+    /// `provider_ollama_base_url`, ...); an unknown key is an error naming it.
     pub fn from_env_and_file(path: &std::path::Path) -> Result<Self, ConfigError> {
-        use figment::{
-            Figment,
-            providers::{Format, Toml},
+        use figment::providers::{Format, Toml};
+        let file = figment::Figment::from(Toml::file_exact(path));
+        let variable = |key: &str| std::env::var(key).ok();
+        // A provider is named in either place, and its variables may be set in either.
+        let named: Names = match variable("PARLEY_PROVIDERS") {
+            Some(names) => List::Text(names).into(),
+            None => file.extract_inner("providers").unwrap_or_default(),
         };
-        let values: std::collections::BTreeMap<String, figment::value::Value> =
-            Figment::from(Toml::file_exact(path))
-                .extract()
-                .map_err(|e| invalid("PARLEY_CONFIG", format!("{}: {e}", path.display())))?;
-        let mut file = std::collections::HashMap::new();
-        for (key, value) in values {
-            let var = SETTINGS
-                .iter()
-                .find(|var| file_key(var) == key)
-                .ok_or_else(|| {
-                    invalid(
-                        "PARLEY_CONFIG",
-                        format!("unknown setting `{key}` in {}", path.display()),
-                    )
-                })?;
-            let text = match serde_json::to_value(&value) {
-                Ok(serde_json::Value::String(s)) => s,
-                Ok(serde_json::Value::Array(items)) => items
-                    .iter()
-                    .map(|i| {
-                        i.as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| i.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(","),
-                Ok(other) => other.to_string(),
-                Err(e) => return Err(invalid(var, e.to_string())),
-            };
-            file.insert(*var, text);
-        }
-        Self::from_lookup(|key| std::env::var(key).ok().or_else(|| file.get(key).cloned()))
+        let figment = file.merge(Variables::read(variable, &named.0));
+        let settings: Settings = figment
+            .extract()
+            .map_err(|error| error_of(error, Some(path)))?;
+        settings.into_config(Some(path))
     }
 
     /// Same as [`Config::from_env`], reading variables through `lookup` (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut config = Self::defaults();
-        let number = |key: &'static str, default: u64| -> Result<u64, ConfigError> {
-            match lookup(key) {
-                None => Ok(default),
-                Some(value) => u64::from_str(value.trim())
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| {
-                        invalid(key, format!("`{value}` is not a positive whole number"))
-                    }),
-            }
+        let named: Names = List::Text(lookup("PARLEY_PROVIDERS").unwrap_or_default()).into();
+        let settings: Settings = figment::Figment::from(Variables::read(&lookup, &named.0))
+            .extract()
+            .map_err(|error| error_of(error, None))?;
+        settings.into_config(None)
+    }
+}
+
+impl Settings {
+    /// The configuration these settings make, with the defaults for what they leave out, and the
+    /// checks that take more than one setting.
+    fn into_config(self, file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+        let number = |value: Option<Positive>, default: u64| value.map_or(default, |n| n.0);
+        let providers = self.named_providers(file)?;
+        let database_url = self
+            .database_url
+            .map_or_else(|| DEFAULT_DATABASE_URL.to_owned(), |url| url.0);
+        let config = Config {
+            db_max_connections: number(
+                self.db_max_connections,
+                default_db_connections(&database_url).into(),
+            ) as u32,
+            database_url,
+            bind: match self.bind {
+                Some(bind) => bind.0,
+                None => DEFAULT_BIND
+                    .parse()
+                    .expect("the default bind address parses"),
+            },
+            api_key: self.api_key.map(|key| key.0),
+            auth_mode: self.auth_mode.unwrap_or(AuthMode::Single),
+            registration: self.registration.unwrap_or(Registration::Closed),
+            jwt: JwtSettings {
+                algorithm: self.jwt_algorithm.unwrap_or(JwtAlgorithm::Hs256),
+                secret: self.jwt_secret.map(|secret| secret.0),
+                public_key_pem: self.jwt_public_key.map(|key| key.0),
+                issuer: self.jwt_issuer,
+                audience: self.jwt_audience,
+                ttl_seconds: number(self.jwt_ttl_seconds, 3600),
+            },
+            limits: Limits {
+                rate_per_second: number(self.rate_limit_per_second, 50) as u32,
+                rate_burst: number(self.rate_limit_burst, 100) as u32,
+                graphql_max_depth: number(self.graphql_max_depth, 12) as usize,
+                graphql_max_complexity: number(self.graphql_max_complexity, 1000) as usize,
+                graphql_max_document_bytes: number(self.graphql_max_document_bytes, 64 * 1024)
+                    as usize,
+                max_body_bytes: number(self.max_body_bytes, 1024 * 1024) as usize,
+                max_upload_bytes: number(self.max_upload_bytes, 8 * 1024 * 1024) as usize,
+                request_timeout_seconds: number(self.request_timeout_seconds, 30),
+                max_concurrent_queries: number(
+                    self.max_concurrent_queries,
+                    default_concurrent_queries() as u64,
+                ) as usize,
+                ws_init_timeout_seconds: number(self.ws_init_timeout_seconds, 10),
+                ws_max_per_principal: number(self.ws_max_per_account, 32) as usize,
+                max_connections: number(self.max_connections, default_max_connections() as u64)
+                    as usize,
+                header_timeout_seconds: number(self.header_timeout_seconds, 20),
+            },
+            cors_origins: self.cors_origins.map_or_else(
+                || {
+                    DEFAULT_CORS_ORIGINS
+                        .iter()
+                        .map(|o| (*o).to_owned())
+                        .collect()
+                },
+                |origins| origins.0,
+            ),
+            providers: self
+                .openai_base_url
+                .map(|base| crate::llm::ProviderSettings {
+                    name: crate::llm::DEFAULT_PROVIDER.into(),
+                    base_url: base.0,
+                    api_key: self.openai_api_key,
+                    timeout: std::time::Duration::from_secs(number(
+                        self.openai_timeout_seconds,
+                        60,
+                    )),
+                })
+                .into_iter()
+                .chain(providers)
+                .collect(),
+            shutdown_grace_seconds: number(self.shutdown_grace_seconds, 30),
         };
-        if let Some(url) = lookup("DATABASE_URL") {
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
-                return Err(invalid(
-                    "DATABASE_URL",
-                    format!("`{url}` is neither a sqlite: nor a postgres:// URL"),
-                ));
-            }
-            config.database_url = url;
-        }
-        if let Some(bind) = lookup("PARLEY_BIND") {
-            config.bind = bind.parse().map_err(|_| {
-                invalid(
-                    "PARLEY_BIND",
-                    format!("`{bind}` is not an address like 127.0.0.1:8000"),
-                )
-            })?;
-        }
-        if let Some(key) = lookup("PARLEY_API_KEY") {
-            if key.len() < 16 {
-                return Err(invalid(
-                    "PARLEY_API_KEY",
-                    "an API key needs at least 16 characters",
-                ));
-            }
-            config.api_key = Some(key);
-        }
-        config.db_max_connections = number(
-            "PARLEY_DB_MAX_CONNECTIONS",
-            default_db_connections(&config.database_url).into(),
-        )? as u32;
-        config.registration = match lookup("PARLEY_REGISTRATION").as_deref() {
-            None | Some("closed") => Registration::Closed,
-            Some("open") => Registration::Open,
-            Some(other) => {
-                return Err(invalid(
-                    "PARLEY_REGISTRATION",
-                    format!("`{other}` is neither `closed` nor `open`"),
-                ));
-            }
-        };
-        config.auth_mode = match lookup("PARLEY_AUTH_MODE").as_deref() {
-            None | Some("single") => AuthMode::Single,
-            Some("multi") => AuthMode::Multi,
-            Some(other) => {
-                return Err(invalid(
-                    "PARLEY_AUTH_MODE",
-                    format!("`{other}` is not single or multi"),
-                ));
-            }
-        };
-        config.jwt.algorithm = match lookup("PARLEY_JWT_ALGORITHM").as_deref() {
-            None | Some("HS256") => JwtAlgorithm::Hs256,
-            Some("RS256") => JwtAlgorithm::Rs256,
-            Some("ES256") => JwtAlgorithm::Es256,
-            Some(other) => {
-                return Err(invalid(
-                    "PARLEY_JWT_ALGORITHM",
-                    format!("`{other}` is not HS256, RS256 or ES256"),
-                ));
-            }
-        };
-        config.jwt.secret = lookup("PARLEY_JWT_SECRET");
-        if config.jwt.secret.as_ref().is_some_and(|s| s.len() < 32) {
-            return Err(invalid(
-                "PARLEY_JWT_SECRET",
-                "the secret needs at least 32 characters",
-            ));
-        }
-        config.jwt.public_key_pem = match lookup("PARLEY_JWT_PUBLIC_KEY") {
-            None => None,
-            Some(pem) if pem.trim_start().starts_with("-----BEGIN") => Some(pem),
-            Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
-                invalid(
-                    "PARLEY_JWT_PUBLIC_KEY",
-                    format!("neither a PEM key nor a readable file: {e}"),
-                )
-            })?),
-        };
-        config.jwt.issuer = lookup("PARLEY_JWT_ISSUER");
-        config.jwt.audience = lookup("PARLEY_JWT_AUDIENCE");
-        config.jwt.ttl_seconds = number("PARLEY_JWT_TTL_SECONDS", 3600)?;
         if config.auth_mode == AuthMode::Multi {
             match config.jwt.algorithm {
                 JwtAlgorithm::Hs256 if config.jwt.secret.is_none() => {
@@ -412,107 +639,66 @@ impl Config {
                 _ => {}
             }
         }
-        let limits = &mut config.limits;
-        limits.rate_per_second = number("PARLEY_RATE_LIMIT_PER_SECOND", 50)? as u32;
-        limits.rate_burst = number("PARLEY_RATE_LIMIT_BURST", 100)? as u32;
-        limits.graphql_max_depth = number("PARLEY_GRAPHQL_MAX_DEPTH", 12)? as usize;
-        limits.graphql_max_complexity = number("PARLEY_GRAPHQL_MAX_COMPLEXITY", 1000)? as usize;
-        limits.graphql_max_document_bytes =
-            number("PARLEY_GRAPHQL_MAX_DOCUMENT_BYTES", 64 * 1024)? as usize;
-        limits.max_body_bytes = number("PARLEY_MAX_BODY_BYTES", 1024 * 1024)? as usize;
-        limits.max_upload_bytes = number("PARLEY_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)? as usize;
-        limits.request_timeout_seconds = number("PARLEY_REQUEST_TIMEOUT_SECONDS", 30)?;
-        limits.max_concurrent_queries = number(
-            "PARLEY_MAX_CONCURRENT_QUERIES",
-            default_concurrent_queries() as u64,
-        )? as usize;
-        if let Some(origins) = lookup("PARLEY_CORS_ORIGINS") {
-            let any = origins.split(',').any(|origin| origin.trim() == "*");
-            if any && origins.split(',').filter(|o| !o.trim().is_empty()).count() > 1 {
-                return Err(invalid(
-                    "PARLEY_CORS_ORIGINS",
-                    "`*` (any origin) stands alone, not in a list",
-                ));
-            }
-            config.cors_origins = origins
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(|origin| {
-                    axum::http::HeaderValue::from_str(origin)
-                        .map(|_| origin.to_owned())
-                        .map_err(|_| {
-                            invalid(
-                                "PARLEY_CORS_ORIGINS",
-                                format!("`{origin}` is not an origin"),
-                            )
-                        })
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        limits.ws_init_timeout_seconds = number("PARLEY_WS_INIT_TIMEOUT_SECONDS", 10)?;
-        limits.ws_max_per_principal = number("PARLEY_WS_MAX_PER_ACCOUNT", 32)? as usize;
-        limits.max_connections =
-            number("PARLEY_MAX_CONNECTIONS", default_max_connections() as u64)? as usize;
-        limits.header_timeout_seconds = number("PARLEY_HEADER_TIMEOUT_SECONDS", 20)?;
-        config.providers = providers(&lookup, &number)?;
-        config.shutdown_grace_seconds = number("PARLEY_SHUTDOWN_GRACE_SECONDS", 30)?;
         Ok(config)
     }
-}
 
-/// `default` from `PARLEY_OPENAI_BASE_URL` / `_API_KEY` / `_TIMEOUT_SECONDS` (the names the OpenAI
-/// SDKs use), and each name in `PARLEY_PROVIDERS` from `PARLEY_PROVIDER_{NAME}_BASE_URL` / ...
-fn providers(
-    lookup: &impl Fn(&str) -> Option<String>,
-    number: &impl Fn(&'static str, u64) -> Result<u64, ConfigError>,
-) -> Result<Vec<crate::llm::ProviderSettings>, ConfigError> {
-    let mut providers = Vec::new();
-    let url = |key: &'static str, value: String| -> Result<String, ConfigError> {
-        url::Url::parse(&value)
-            .ok()
-            .filter(|u| u.scheme() == "http" || u.scheme() == "https")
-            .map(|_| value.clone())
-            .ok_or_else(|| invalid(key, format!("`{value}` is not an http(s) URL")))
-    };
-    if let Some(base) = lookup("PARLEY_OPENAI_BASE_URL") {
-        providers.push(crate::llm::ProviderSettings {
-            name: crate::llm::DEFAULT_PROVIDER.into(),
-            base_url: url("PARLEY_OPENAI_BASE_URL", base)?,
-            api_key: lookup("PARLEY_OPENAI_API_KEY"),
-            timeout: std::time::Duration::from_secs(number("PARLEY_OPENAI_TIMEOUT_SECONDS", 60)?),
-        });
+    /// Each provider `providers` names, from its `provider_{name}_*` settings; a key that belongs
+    /// to no named provider is an unknown setting.
+    fn named_providers(
+        &self,
+        file: Option<&std::path::Path>,
+    ) -> Result<Vec<crate::llm::ProviderSettings>, ConfigError> {
+        let names = self.providers.clone().unwrap_or_default().0;
+        if let Some(key) = self.others.keys().find(|key| {
+            !names.iter().any(|name| {
+                PROVIDER_SUFFIXES
+                    .iter()
+                    .any(|suffix| **key == file_key(&provider_var(name, suffix)))
+            })
+        }) {
+            let place = file.map_or_else(String::new, |path| format!(" in {}", path.display()));
+            return Err(invalid(
+                "PARLEY_CONFIG",
+                format!("unknown setting `{key}`{place}"),
+            ));
+        }
+        names
+            .iter()
+            .map(|name| {
+                let setting = |suffix| self.others.get(&file_key(&provider_var(name, suffix)));
+                let base_url = setting("BASE_URL").ok_or_else(|| {
+                    invalid(
+                        "PARLEY_PROVIDERS",
+                        format!("provider `{name}` needs {}", provider_var(name, "BASE_URL")),
+                    )
+                })?;
+                let base_url = HttpUrl::try_from(base_url.to_string())
+                    .map_err(|message| invalid("PARLEY_PROVIDERS", message))?;
+                let timeout = match setting("TIMEOUT_SECONDS") {
+                    None => 60,
+                    Some(value) => {
+                        Positive::try_from(value.clone())
+                            .map_err(|_| {
+                                invalid(
+                                    "PARLEY_PROVIDERS",
+                                    format!(
+                                        "{} is not a positive number",
+                                        provider_var(name, "TIMEOUT_SECONDS")
+                                    ),
+                                )
+                            })?
+                            .0
+                    }
+                };
+                Ok(crate::llm::ProviderSettings {
+                    name: name.clone(),
+                    base_url: base_url.0,
+                    api_key: setting("API_KEY").map(ToString::to_string),
+                    timeout: std::time::Duration::from_secs(timeout),
+                })
+            })
+            .collect()
     }
-    for name in lookup("PARLEY_PROVIDERS")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        let var = |suffix: &str| format!("PARLEY_PROVIDER_{}_{suffix}", name.to_uppercase());
-        let base = lookup(&var("BASE_URL")).ok_or_else(|| {
-            invalid(
-                "PARLEY_PROVIDERS",
-                format!("provider `{name}` needs {}", var("BASE_URL")),
-            )
-        })?;
-        let timeout = match lookup(&var("TIMEOUT_SECONDS")) {
-            None => 60,
-            Some(t) => t.parse().ok().filter(|t| *t > 0).ok_or_else(|| {
-                invalid(
-                    "PARLEY_PROVIDERS",
-                    format!("{} is not a positive number", var("TIMEOUT_SECONDS")),
-                )
-            })?,
-        };
-        providers.push(crate::llm::ProviderSettings {
-            name: name.to_owned(),
-            base_url: url("PARLEY_PROVIDERS", base)?,
-            api_key: lookup(&var("API_KEY")),
-            timeout: std::time::Duration::from_secs(timeout),
-        });
-    }
-    Ok(providers)
 }
 
 #[cfg(test)]
@@ -642,6 +828,40 @@ mod tests {
                 .key,
             "PARLEY_CORS_ORIGINS"
         );
+    }
+
+    #[test]
+    fn values_arrive_as_written() {
+        // A key of digits keeps its leading zero; text that looks like a list stays text.
+        let config = with(&[
+            ("PARLEY_API_KEY", "0123456789012345"),
+            ("PARLEY_JWT_ISSUER", "[issuer]"),
+        ])
+        .unwrap();
+        assert_eq!(config.api_key.as_deref(), Some("0123456789012345"));
+        assert_eq!(config.jwt.issuer.as_deref(), Some("[issuer]"));
+    }
+
+    #[test]
+    fn a_file_may_hold_named_providers_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.toml");
+        std::fs::write(
+            &path,
+            "providers = [\"local\"]\nprovider_local_base_url = \"http://127.0.0.1:11434/v1\"\nprovider_local_timeout_seconds = 5\n",
+        )
+        .unwrap();
+        let config = Config::from_env_and_file(&path).unwrap();
+        let local = config.providers.iter().find(|p| p.name == "local").unwrap();
+        assert_eq!(local.base_url, "http://127.0.0.1:11434/v1");
+        assert_eq!(local.timeout.as_secs(), 5);
+        std::fs::write(
+            &path,
+            "provider_ghost_base_url = \"http://127.0.0.1:1/v1\"\n",
+        )
+        .unwrap();
+        let error = Config::from_env_and_file(&path).unwrap_err();
+        assert!(error.message.contains("provider_ghost_base_url"), "{error}");
     }
 
     #[test]
