@@ -98,121 +98,56 @@ impl AccountQuery {
     }
 }
 
-#[derive(Default)]
-pub struct CharacterQuery;
+/// The queries of a labelled resource: one by id, and a page of all of them.
+macro_rules! labelled_queries {
+    ($query:ident, $one:ident, $all:ident, $entity:ident, $object:ident) => {
+        #[derive(Default)]
+        pub struct $query;
 
-#[Object]
-impl CharacterQuery {
-    async fn character(&self, ctx: &Context<'_>, id: i32) -> Result<Option<Character>> {
-        one::<character::Entity, _>(ctx, id).await
-    }
+        #[Object]
+        impl $query {
+            async fn $one(&self, ctx: &Context<'_>, id: i32) -> Result<Option<$object>> {
+                one::<$entity::Entity, _>(ctx, id).await
+            }
 
-    async fn characters(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        offset: Option<i32>,
-    ) -> Result<PageConnection<Character>> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        all::<character::Entity, _>(ctx, args).await
-    }
+            async fn $all(
+                &self,
+                ctx: &Context<'_>,
+                first: Option<i32>,
+                after: Option<String>,
+                last: Option<i32>,
+                before: Option<String>,
+                offset: Option<i32>,
+            ) -> Result<PageConnection<$object>> {
+                let args = PageArgs {
+                    first,
+                    after,
+                    last,
+                    before,
+                    offset,
+                };
+                all::<$entity::Entity, _>(ctx, args).await
+            }
+        }
+    };
 }
 
-#[derive(Default)]
-pub struct UserProfileQuery;
-
-#[Object]
-impl UserProfileQuery {
-    async fn user_profile(&self, ctx: &Context<'_>, id: i32) -> Result<Option<UserProfile>> {
-        one::<user_profile::Entity, _>(ctx, id).await
-    }
-
-    async fn user_profiles(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        offset: Option<i32>,
-    ) -> Result<PageConnection<UserProfile>> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        all::<user_profile::Entity, _>(ctx, args).await
-    }
-}
-
-#[derive(Default)]
-pub struct AiModelQuery;
-
-#[Object]
-impl AiModelQuery {
-    async fn ai_model(&self, ctx: &Context<'_>, id: i32) -> Result<Option<AiModel>> {
-        one::<ai_model::Entity, _>(ctx, id).await
-    }
-
-    async fn ai_models(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        offset: Option<i32>,
-    ) -> Result<PageConnection<AiModel>> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        all::<ai_model::Entity, _>(ctx, args).await
-    }
-}
-
-#[derive(Default)]
-pub struct SystemPromptQuery;
-
-#[Object]
-impl SystemPromptQuery {
-    async fn system_prompt(&self, ctx: &Context<'_>, id: i32) -> Result<Option<SystemPrompt>> {
-        one::<system_prompt::Entity, _>(ctx, id).await
-    }
-
-    async fn system_prompts(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        offset: Option<i32>,
-    ) -> Result<PageConnection<SystemPrompt>> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        all::<system_prompt::Entity, _>(ctx, args).await
-    }
-}
+labelled_queries!(CharacterQuery, character, characters, character, Character);
+labelled_queries!(
+    UserProfileQuery,
+    user_profile,
+    user_profiles,
+    user_profile,
+    UserProfile
+);
+labelled_queries!(AiModelQuery, ai_model, ai_models, ai_model, AiModel);
+labelled_queries!(
+    SystemPromptQuery,
+    system_prompt,
+    system_prompts,
+    system_prompt,
+    SystemPrompt
+);
 
 #[derive(Default)]
 pub struct ChatSessionQuery;
