@@ -17,11 +17,10 @@ pub mod rest;
 pub mod serve;
 pub mod throttle;
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
     Router,
-    extract::{RawQuery, State, WebSocketUpgrade},
-    http::{HeaderMap, HeaderName, HeaderValue, header},
+    extract::State,
+    http::{HeaderName, HeaderValue, header},
     middleware,
     response::{IntoResponse, Response},
     routing::get,
@@ -38,7 +37,7 @@ use tower_http::{
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 pub use config::Config;
-use error::{AppError, ErrorCode};
+use error::ErrorCode;
 
 /// What every handler shares: a handle, cloned for every request and extractor, on parts that are
 /// built once (one reference count to bump, not one per part: the clones and their drops showed in
@@ -171,9 +170,9 @@ fn routes(state: AppState, config: &Config) -> Router {
         ),
     ));
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_handler))
+        .route("/graphql", get(graphql::http::get).post(graphql::http::post))
         .merge(graphiql::router())
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql/ws", get(graphql::ws::upgrade))
         .route("/metrics", get(metrics_handler))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -367,201 +366,6 @@ async fn limit_error_body(response: Response) -> Response {
         "detail": message,
     });
     (response.status(), axum::Json(body)).into_response()
-}
-
-/// `POST /graphql`: identify the caller, then execute with its Principal and fresh loaders.
-/// Without credentials only `register` and `login` can answer; anything else is 401.
-/// GET /graphql: GraphiQL for a browser (a client that accepts HTML; `?query=` opens that query),
-/// otherwise GraphQL over HTTP's GET, which runs queries only (a mutation is 405).
-async fn graphql_get(
-    State(state): State<AppState>,
-    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    if accept.contains("text/html") {
-        return graphiql::page().await;
-    }
-    // async-graphql reads the operation's name from `operation_name`; the GraphQL over HTTP
-    // specification (and every client) sends `operationName`.
-    let request = request.map(|mut request| {
-        if request.0.operation_name.is_none() {
-            request.0.operation_name =
-                url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-                    .find(|(key, _)| key == "operationName")
-                    .map(|(_, name)| name.into_owned());
-        }
-        request
-    });
-    let client = auth::ClientAddress::of(connect);
-    execute_over_http(state, headers, client, request, true).await
-}
-
-/// `POST /graphql`. A body that is not `application/json` (or a `multipart/form-data` upload),
-/// or says nothing of its type, is refused with 415, as GraphQL over HTTP says: what it holds
-/// cannot be known. (`curl -d` sends `application/x-www-form-urlencoded`: add
-/// `-H 'content-type: application/json'`, as the README's examples do.)
-async fn graphql_handler(
-    State(state): State<AppState>,
-    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let readable = ["application/json", "multipart/form-data"]
-        .iter()
-        .any(|media| content_type.starts_with(media));
-    if !readable {
-        let body = serde_json::json!({ "errors": [{
-            "message": "send the request with a Content-Type: application/json (or multipart/form-data)",
-            "extensions": { "code": ErrorCode::BadUserInput },
-        }]});
-        return (
-            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            axum::Json(body),
-        )
-            .into_response();
-    }
-    let client = auth::ClientAddress::of(connect);
-    execute_over_http(state, headers, client, request, false).await
-}
-
-/// One GraphQL request over HTTP (POST, or GET with `queries_only`), answered in the media type
-/// the client accepts.
-async fn execute_over_http(
-    state: AppState,
-    headers: HeaderMap,
-    client: Option<auth::ClientAddress>,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-    queries_only: bool,
-) -> Response {
-    let principal = match state.auth.identify(&headers).await {
-        Ok(principal) => principal,
-        Err(err) => return err.into_response(),
-    };
-    let request = match request {
-        Ok(request) => request.into_inner(),
-        Err(rejection) => {
-            return AppError::BadUserInput {
-                message: format!("the request is not a GraphQL request: {}", rejection.0),
-                field: None,
-                also: Vec::new(),
-            }
-            .into_response();
-        }
-    };
-    let mut request = graphql::request_data(request, &state.db, principal);
-    if let Some(client) = client {
-        request = request.data(client);
-    }
-    let response = if queries_only {
-        state.graphql.execute_query_only(request).await
-    } else {
-        state.graphql.execute(request).await
-    };
-    let not_allowed = has_error_code(&response, ErrorCode::MethodNotAllowed);
-    let unauthenticated =
-        principal.is_none() && has_error_code(&response, ErrorCode::Unauthenticated);
-    // GraphQL over HTTP: a request error (unparsable, invalid, bad variables: no data, no path)
-    // is a 400 for clients that accept application/graphql-response+json; application/json
-    // clients get 200, as the specification keeps for them.
-    let graphql_response_json = accepts_graphql_response_json(&headers);
-    let request_error = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
-    // A request error happens before execution: the GraphQL specification has no `data` entry
-    // in that answer (async-graphql would write `"data": null`).
-    let mut response = if request_error {
-        let mut body = serde_json::json!({ "errors": response.errors });
-        if !response.extensions.is_empty() {
-            body["extensions"] = serde_json::json!(response.extensions);
-        }
-        axum::Json(body).into_response()
-    } else {
-        GraphQLResponse::from(response).into_response()
-    };
-    if unauthenticated {
-        *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
-    } else if not_allowed {
-        *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-    } else if request_error && graphql_response_json {
-        *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-    }
-    let content_type = if graphql_response_json {
-        "application/graphql-response+json"
-    } else {
-        "application/json"
-    };
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-}
-
-fn has_error_code(response: &async_graphql::Response, code: ErrorCode) -> bool {
-    response.errors.iter().any(|error| {
-        ErrorCode::of_graphql(error.extensions.as_ref().and_then(|ext| ext.get("code"))) == code
-    })
-}
-
-/// Whether the client asked for `application/graphql-response+json` before (or instead of)
-/// `application/json`. No Accept header, or `*/*`, means application/json.
-fn accepts_graphql_response_json(headers: &HeaderMap) -> bool {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let position = |media: &str| accept.find(media);
-    match (
-        position("application/graphql-response+json"),
-        position("application/json"),
-    ) {
-        (Some(graphql), Some(json)) => graphql < json,
-        (Some(_), None) => true,
-        _ => false,
-    }
-}
-
-/// `GET /graphql/ws`: subscriptions (and queries) over graphql-transport-ws (or the older
-/// graphql-ws protocol), under the rules of `graphql::ws`. The client authenticates in
-/// `connection_init`, with the same credentials as HTTP: `{"X-API-KEY": "..."}` or
-/// `{"Authorization": "Bearer ..."}`.
-async fn graphql_ws(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let Some(protocol) = graphql::ws::protocol(&headers) else {
-        return axum::http::StatusCode::BAD_REQUEST.into_response();
-    };
-    let limits = state.socket_limits;
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .max_message_size(limits.max_message_bytes)
-        .max_frame_size(limits.max_message_bytes)
-        .on_upgrade(move |socket| {
-            graphql::ws::serve(
-                socket,
-                protocol,
-                state.graphql.clone(),
-                state.auth.clone(),
-                state.db.clone(),
-                state.sockets.clone(),
-                limits,
-            )
-        })
 }
 
 /// Any other path: 404, in JSON.

@@ -1,6 +1,7 @@
 //! The GraphQL schema: one query root and one mutation root, each merged from per-domain parts.
 
 pub mod guard;
+pub(crate) mod http;
 pub mod loaders;
 mod mutation;
 pub mod pagination;

@@ -290,3 +290,33 @@ pub async fn serve(
         }
     }
 }
+
+/// `GET /graphql/ws`: subscriptions (and queries) over graphql-transport-ws (or the older
+/// graphql-ws protocol), under the rules of `graphql::ws`. The client authenticates in
+/// `connection_init`, with the same credentials as HTTP: `{"X-API-KEY": "..."}` or
+/// `{"Authorization": "Bearer ..."}`.
+pub(crate) async fn upgrade(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    headers: HeaderMap,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> axum::response::Response {
+    let Some(protocol) = protocol(&headers) else {
+        return axum::response::IntoResponse::into_response(axum::http::StatusCode::BAD_REQUEST);
+    };
+    let limits = state.socket_limits;
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(limits.max_message_bytes)
+        .max_frame_size(limits.max_message_bytes)
+        .on_upgrade(move |socket| {
+            serve(
+                socket,
+                protocol,
+                state.graphql.clone(),
+                state.auth.clone(),
+                state.db.clone(),
+                state.sockets.clone(),
+                limits,
+            )
+        })
+}
