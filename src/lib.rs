@@ -15,6 +15,7 @@ pub mod llm;
 pub mod metrics;
 pub mod rest;
 pub mod serve;
+pub mod service;
 pub mod throttle;
 
 use axum::{

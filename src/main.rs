@@ -242,7 +242,7 @@ async fn import_card(
         std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let db = parley::db::connect(&config.database_url, 1, &Metrics::new()).await?;
     let principal = account(&db, username).await?;
-    let character = parley::domain::card::import(&db, principal, &bytes, label)
+    let character = parley::service::character::import(&db, principal, &bytes, label)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     println!(

@@ -148,6 +148,8 @@ versioned!(chat_session, message);
 /// Entities with a `label` that is unique per owner.
 pub trait Labeled: Owned {
     fn label_column() -> Self::Column;
+    /// `(created_at, updated_at)`.
+    fn timestamp_columns() -> (Self::Column, Self::Column);
 
     /// BAD_USER_INPUT when `label` is taken by another row of the same owner.
     fn ensure_label_free<C: ConnectionTrait>(
@@ -236,6 +238,9 @@ macro_rules! labeled {
         impl Labeled for $module::Entity {
             fn label_column() -> Self::Column {
                 $module::Column::Label
+            }
+            fn timestamp_columns() -> (Self::Column, Self::Column) {
+                ($module::Column::CreatedAt, $module::Column::UpdatedAt)
             }
         }
     )*};

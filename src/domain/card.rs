@@ -18,13 +18,9 @@ use base64::{
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
 use entity::{character, character_card};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Map, Value, json};
 
-use crate::{
-    auth::{Owned, Principal},
-    error::{AppError, AppResult},
-};
+use crate::error::{AppError, AppResult};
 
 /// The most decoded pixel data a card image may have (e.g. 2048 x 4096 RGBA).
 pub const MAX_IMAGE_BYTES: usize = 32 * 1024 * 1024;
@@ -451,14 +447,9 @@ pub fn to_png(
     Ok(out)
 }
 
-/// A label for a character that comes without one (an imported card, a client of an API without
-/// labels): the name as a slug (`Aria Moon` -> `aria-moon`), made unique among the owner's labels
-/// with a numeric suffix (`aria-moon-2`).
-pub async fn free_label<C: ConnectionTrait>(
-    db: &C,
-    principal: Principal,
-    name: &str,
-) -> AppResult<String> {
+/// A name as a label's slug: lower case, alphanumeric runs joined by `-` (`Aria Moon` ->
+/// `aria-moon`), at most 60 characters; `character` when nothing of the name is left.
+pub fn slug(name: &str) -> String {
     let mut slug = String::new();
     for c in name.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
@@ -467,89 +458,12 @@ pub async fn free_label<C: ConnectionTrait>(
             slug.push('-');
         }
     }
-    let mut slug: String = slug.trim_end_matches('-').chars().take(60).collect();
+    let slug: String = slug.trim_end_matches('-').chars().take(60).collect();
     if slug.is_empty() {
-        slug = "character".into();
+        "character".into()
+    } else {
+        slug
     }
-    let taken: std::collections::HashSet<String> = character::Entity::find()
-        .filter(character::Column::OwnerId.eq(principal.account_id))
-        .filter(character::Column::Label.starts_with(&slug))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| row.label)
-        .collect();
-    let label = std::iter::once(slug.clone())
-        .chain((2..).map(|n| format!("{slug}-{n}")))
-        .find(|label| !taken.contains(label))
-        .expect("an unbounded sequence has a free label");
-    Ok(label)
-}
-
-/// Creates a character of `principal`'s from a card file.
-pub async fn import(
-    db: &sea_orm::DatabaseConnection,
-    principal: Principal,
-    bytes: &[u8],
-    label: Option<String>,
-) -> AppResult<character::Model> {
-    use crate::auth::Labeled;
-    let card = parse(bytes)?;
-    let txn = crate::db::begin_write(db).await?;
-    let label = match label {
-        Some(label) => {
-            character::Entity::ensure_label_free(&txn, principal, &label, None).await?;
-            label
-        }
-        None => free_label(&txn, principal, &card.name).await?,
-    };
-    let now = super::now();
-    let created = character::ActiveModel {
-        owner_id: Set(principal.account_id),
-        label: Set(label),
-        name: Set(card.name),
-        avatar_image: Set(None),
-        description: Set(card.description),
-        personality: Set(card.personality),
-        scenario: Set(card.scenario),
-        first_message: Set(card.first_message),
-        alternate_greetings: Set(Value::from(card.alternate_greetings)),
-        message_example: Set(card.message_example),
-        creator_notes: Set(card.creator_notes),
-        system_prompt: Set(card.system_prompt),
-        post_history_instructions: Set(card.post_history_instructions),
-        tags: Set(Value::from(card.tags)),
-        creator: Set(card.creator),
-        character_version: Set(card.character_version),
-        extensions: Set(Value::Object(card.extensions)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    character_card::ActiveModel {
-        character_id: Set(created.id),
-        owner_id: Set(principal.account_id),
-        extras: Set(Value::Object(card.extras)),
-        image: Set(card.image),
-    }
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(created)
-}
-
-/// What an import kept of `character`'s card, if it was imported.
-pub async fn stored<C: ConnectionTrait>(
-    db: &C,
-    principal: Principal,
-    character_id: i32,
-) -> AppResult<Option<character_card::Model>> {
-    Ok(character_card::Entity::scoped(principal)
-        .filter(character_card::Column::CharacterId.eq(character_id))
-        .one(db)
-        .await?)
 }
 
 #[cfg(test)]

@@ -1,14 +1,8 @@
-//! The prompt context: what a model is sent for a chat session. Assembled here and only here; the
-//! GraphQL field `ChatSession.context`, surface B's `/context` and the completions endpoint all use
-//! [`prompt_context`].
+//! The prompt context: what a model is sent for a chat session. Assembled here and only here, from
+//! rows `service::context` loads; the GraphQL field `ChatSession.context`, surface B's `/context`
+//! and every reply use it.
 
-use entity::{character, chat_session, message, system_prompt, user_profile};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
-
-use crate::{
-    auth::{Owned, Principal},
-    error::AppResult,
-};
+use entity::{character, chat_session};
 
 /// One message of the context, with the role a model API expects (`system`, `user`, `assistant`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,7 +78,7 @@ fn card(character: &character::Model) -> String {
 }
 
 /// A character on its own, for a conversation Parley does not store: its card's system prompt and
-/// the card, as [`prompt_context`] would put them (placeholders filled, `{{user}}` as `User`).
+/// the card, as [`assemble`] puts them (placeholders filled, `{{user}}` as `User`).
 pub fn character_preamble(character: &character::Model) -> Vec<ContextMessage> {
     [character.system_prompt.clone(), Some(card(character))]
         .into_iter()
@@ -97,58 +91,30 @@ pub fn character_preamble(character: &character::Model) -> Vec<ContextMessage> {
         .collect()
 }
 
-/// Assembles the context of `session`, in this order: the system prompt (the session's, else the
+/// What a context is assembled from, loaded by `service::context`.
+pub struct ContextParts<'a> {
+    pub session: &'a chat_session::Model,
+    pub character: character::Model,
+    /// The user profile's name, [`DEFAULT_USER_NAME`] without one.
+    pub user_name: String,
+    /// The session's system prompt, else the card's own.
+    pub system: Option<String>,
+    /// (role, content) of the live history, oldest first, the pending user message included.
+    pub history: Vec<(&'static str, String)>,
+}
+
+/// Assembles the context of a session, in this order: the system prompt (the session's, else the
 /// card's own); the character card; the pre-prompt if enabled; the history without deleted
 /// messages (or, when there is none, the character's first message as the assistant); the
 /// post-prompt if enabled. Every piece has `{{char}}` and `{{user}}` replaced.
-pub async fn prompt_context<C: ConnectionTrait>(
-    db: &C,
-    principal: Principal,
-    session: &chat_session::Model,
-) -> AppResult<PromptContext> {
-    prompt_context_for_turn(db, principal, session, None, None).await
-}
-
-/// [`prompt_context`] as it will be for the next turn: with `pending_user_message` added to the
-/// history (before the post-prompt, like any history), and without message `leave_out` (the reply
-/// a regeneration replaces).
-pub async fn prompt_context_for_turn<C: ConnectionTrait>(
-    db: &C,
-    principal: Principal,
-    session: &chat_session::Model,
-    pending_user_message: Option<&str>,
-    leave_out: Option<i32>,
-) -> AppResult<PromptContext> {
-    let character = character::Entity::find_owned(db, principal, session.character_id).await?;
-    let user_name = match session.user_profile_id {
-        Some(id) => user_profile::Entity::find_owned(db, principal, id)
-            .await
-            .ok()
-            .map(|p| p.name),
-        None => None,
-    }
-    .unwrap_or_else(|| DEFAULT_USER_NAME.to_owned());
-    let system = match session.system_prompt_id {
-        Some(id) => system_prompt::Entity::find_owned(db, principal, id)
-            .await
-            .ok()
-            .map(|p| p.content),
-        None => None,
-    }
-    .or_else(|| character.system_prompt.clone());
-    let mut history: Vec<(&'static str, String)> = message::Entity::scoped(principal)
-        .filter(message::Column::ChatSessionId.eq(session.id))
-        .order_by_asc(message::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|m| Some(m.id) != leave_out)
-        .map(|m| (role_of(&m.role), m.content))
-        .collect();
-    if let Some(text) = pending_user_message {
-        history.push(("user", text.to_owned()));
-    }
-
+pub fn assemble(parts: ContextParts<'_>) -> PromptContext {
+    let ContextParts {
+        session,
+        character,
+        user_name,
+        system,
+        history,
+    } = parts;
     let mut messages = Vec::with_capacity(history.len() + 4);
     let mut push = |role: &'static str, text: &str| {
         if !text.trim().is_empty() {
@@ -181,10 +147,10 @@ pub async fn prompt_context_for_turn<C: ConnectionTrait>(
     {
         push("system", post);
     }
-    Ok(PromptContext {
+    PromptContext {
         character_name: character.name,
         messages,
-    })
+    }
 }
 
 /// A stored role as a `'static` name (anything unknown is the user's).

@@ -2,15 +2,8 @@
 //! text, in the line formats compat-notes.md gives.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use entity::{character, chat_session, message};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-use crate::{
-    auth::{Owned, Principal},
-    error::AppResult,
-};
 
 /// Everything an export shows.
 pub struct ChatTranscript {
@@ -32,33 +25,6 @@ pub struct ExportOptions {
     pub include_metadata: bool,
     /// The character's name (and id, in JSON).
     pub include_character: bool,
-}
-
-/// Reads what an export of `session` shows: its character and its live messages.
-pub async fn transcript<C: ConnectionTrait>(
-    db: &C,
-    principal: Principal,
-    session: &chat_session::Model,
-) -> AppResult<ChatTranscript> {
-    let character = character::Entity::find_owned(db, principal, session.character_id).await?;
-    let messages = message::Entity::scoped(principal)
-        .filter(message::Column::ChatSessionId.eq(session.id))
-        .order_by_asc(message::Column::Id)
-        .all(db)
-        .await?;
-    Ok(ChatTranscript {
-        chat_id: session.uuid,
-        title: session.title.clone(),
-        character_id: character.id,
-        character_name: character.name,
-        created_at: session.start_time,
-        last_modified: session.updated_at,
-        rating: session.rating,
-        messages: messages
-            .into_iter()
-            .map(|m| (m.id, m.role, m.content, m.created_at))
-            .collect(),
-    })
 }
 
 pub fn timestamp(time: DateTime<Utc>) -> String {

@@ -1,11 +1,10 @@
-//! The rules that are neither storage nor transport.
+//! The rules that are neither storage nor transport: the card format, context assembly from loaded
+//! rows, placeholders, exports' formats, value checks. Nothing here reads or writes the database
+//! or knows HTTP (`tests/api/layers.rs` checks it); `service` does the reading and writing.
 
 pub mod card;
-pub mod chat;
 pub mod context;
 pub mod export;
-pub mod search;
-pub mod settings;
 pub mod validation;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -29,7 +29,7 @@ use crate::{
     metrics::Metrics,
 };
 use loaders::Loaders;
-pub use mutation::{MutationRoot, find_session};
+pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 
@@ -332,6 +332,16 @@ pub(crate) struct RequestScope<'a> {
     pub db: &'a DatabaseConnection,
     pub principal: Principal,
     pub loaders: &'a Arc<Loaders>,
+}
+
+impl<'a> RequestScope<'a> {
+    /// What the service layer's use cases take.
+    pub fn service(&self) -> crate::service::Scope<'a> {
+        crate::service::Scope {
+            db: self.db,
+            principal: self.principal,
+        }
+    }
 }
 
 pub(crate) fn request_scope<'a>(ctx: &Context<'a>) -> async_graphql::Result<RequestScope<'a>> {

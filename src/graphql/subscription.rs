@@ -5,7 +5,8 @@ use futures::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
-use super::{mutation::find_session, request_scope, types::Message};
+use super::{request_scope, types::Message};
+use crate::service::session::find_session;
 use crate::{auth::Owned, events::Event, events::Events};
 
 pub struct SubscriptionRoot;

@@ -6,9 +6,9 @@
 //! Without one, the messages are passed to the model as they are (after the character's card
 //! when `character_id` is given) and nothing is saved.
 //!
-//! This handler calls the domain's reply function directly instead of forwarding to GraphQL: an
-//! OpenAI event stream has no GraphQL query equivalent. The authorization and the reply logic are
-//! the same ones GraphQL's `sendMessage` uses.
+//! This handler calls the service layer's reply use case directly instead of forwarding to GraphQL:
+//! an OpenAI event stream has no GraphQL query equivalent. The authorization and the reply logic
+//! are the same ones GraphQL's `sendMessage` uses (`service::reply`).
 //!
 //! A streaming client that disconnects before the end stops the generation: nothing is saved, the
 //! chat stays as it was (decided over saving a partial reply: a cut-off reply in the history would
@@ -24,7 +24,6 @@ use axum::{
     response::{IntoResponse, Response, Sse, sse::Event as SseEvent},
 };
 use futures::StreamExt;
-use sea_orm::{ColumnTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -38,14 +37,14 @@ use super::{
 };
 use crate::{
     AppState,
-    auth::{Owned, Principal},
-    domain::{
-        chat::{ModelChoice, ReplyServices, model_of, reply},
-        context::character_preamble,
-    },
+    auth::Principal,
     error::{AppError, AppResult},
-    graphql::find_session,
     llm::{ChatMessage, ChatRequest},
+    service::{
+        context::character_preamble_of,
+        reply::{ModelChoice, ReplyServices, model_by_label, model_of, reply},
+        session::{Session, find_session},
+    },
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -99,7 +98,7 @@ struct Plan {
     principal: Principal,
     choice: ModelChoice,
     /// With a conversation: the session and the new user message.
-    conversation: Option<(entity::chat_session::Model, String)>,
+    conversation: Option<(Session, String)>,
     /// Without one: the messages to send as they are.
     messages: Vec<ChatMessage>,
 }
@@ -113,11 +112,7 @@ async fn plan(
     let db = &state.db;
     let planned: AppResult<Plan> = async {
         let by_label = match &body.model {
-            Some(label) => entity::ai_model::Entity::scoped(principal)
-                .filter(entity::ai_model::Column::Label.eq(label.as_str()))
-                .one(db)
-                .await?
-                .map(ModelChoice::from),
+            Some(label) => model_by_label(db, principal, label).await?,
             None => None,
         };
         let requested = by_label.or_else(|| {
@@ -149,13 +144,10 @@ async fn plan(
                     requested.ok_or_else(|| AppError::invalid("model", "a model is needed"))?;
                 let mut messages = Vec::new();
                 if let Some(id) = body.character_id {
-                    let character =
-                        entity::character::Entity::find_owned(db, principal, id).await?;
-                    messages.extend(character_preamble(&character).into_iter().map(|m| {
-                        ChatMessage {
-                            role: m.role.to_owned(),
-                            content: m.content,
-                        }
+                    let preamble = character_preamble_of(db, principal, id).await?;
+                    messages.extend(preamble.into_iter().map(|m| ChatMessage {
+                        role: m.role.to_owned(),
+                        content: m.content,
                     }));
                 }
                 messages.extend(body.messages.iter().map(|m| ChatMessage {

@@ -11,6 +11,7 @@ mod dataloader;
 mod fresh_start;
 mod helpers;
 mod isolation;
+mod layers;
 mod metrics;
 mod model_server;
 mod multi_user;

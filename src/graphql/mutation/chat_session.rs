@@ -1,131 +1,10 @@
-use async_graphql::{Context, ErrorExtensions, InputObject, MaybeUndefined, Object, Result};
-use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, sea_query::Expr,
-};
+use async_graphql::{Context, ErrorExtensions, Object, Result};
 use uuid::Uuid;
 
-use super::{set_if, set_nullable};
 use crate::{
-    auth::{Owned, Principal, Versioned},
-    db::begin_write,
-    domain::{
-        self,
-        context::{DEFAULT_USER_NAME, fill_placeholders},
-        validation::{all_of, rating, require_prompt_when_enabled},
-    },
-    error::{AppError, AppResult},
     graphql::{request_scope, types::ChatSession},
+    service::session::{self, CreateChatSessionInput, UpdateChatSessionInput},
 };
-
-/// A new session. An AI model, system prompt or user profile not given is the account's default
-/// (`settings`), when it has one.
-#[derive(InputObject)]
-pub struct CreateChatSessionInput {
-    pub character_id: i32,
-    pub user_profile_id: Option<i32>,
-    pub ai_model_id: Option<i32>,
-    pub system_prompt_id: Option<i32>,
-    /// Defaults to `"{character name} Chat ({YYYYmmdd_HHMMSS})"`.
-    pub title: Option<String>,
-    pub pre_prompt: Option<String>,
-    #[graphql(default)]
-    pub pre_prompt_enabled: bool,
-    pub post_prompt: Option<String>,
-    #[graphql(default)]
-    pub post_prompt_enabled: bool,
-    /// 1 to 5.
-    pub rating: Option<i32>,
-    /// Store the character's first message (placeholders filled) as the session's opening
-    /// assistant message.
-    #[graphql(default)]
-    pub seed_first_message: bool,
-}
-
-#[derive(InputObject, Default)]
-pub struct UpdateChatSessionInput {
-    pub character_id: Option<i32>,
-    pub user_profile_id: MaybeUndefined<i32>,
-    pub ai_model_id: MaybeUndefined<i32>,
-    pub system_prompt_id: MaybeUndefined<i32>,
-    pub title: MaybeUndefined<String>,
-    pub pre_prompt: MaybeUndefined<String>,
-    pub pre_prompt_enabled: Option<bool>,
-    pub post_prompt: MaybeUndefined<String>,
-    pub post_prompt_enabled: Option<bool>,
-    pub rating: MaybeUndefined<i32>,
-}
-
-/// NOT_FOUND unless every given id names a row of the principal's.
-pub(super) async fn check_references(
-    db: &DatabaseConnection,
-    principal: Principal,
-    character_id: Option<i32>,
-    user_profile_id: Option<i32>,
-    ai_model_id: Option<i32>,
-    system_prompt_id: Option<i32>,
-) -> AppResult<()> {
-    if let Some(id) = character_id {
-        character::Entity::find_owned(db, principal, id).await?;
-    }
-    if let Some(id) = user_profile_id {
-        user_profile::Entity::find_owned(db, principal, id).await?;
-    }
-    if let Some(id) = ai_model_id {
-        ai_model::Entity::find_owned(db, principal, id).await?;
-    }
-    if let Some(id) = system_prompt_id {
-        system_prompt::Entity::find_owned(db, principal, id).await?;
-    }
-    Ok(())
-}
-
-/// The session that `id` or `uuid` names (exactly one of them must be given). Soft-deleted sessions
-/// are found only `with_deleted` (restore, purge).
-pub async fn find_session<C: ConnectionTrait>(
-    db: &C,
-    principal: Principal,
-    id: Option<i32>,
-    uuid: Option<Uuid>,
-    with_deleted: bool,
-) -> AppResult<chat_session::Model> {
-    let scope = if with_deleted {
-        chat_session::Entity::owned_by(principal)
-    } else {
-        chat_session::Entity::visible_to(principal)
-    };
-    let query = chat_session::Entity::find().filter(scope);
-    let found = match (id, uuid) {
-        (Some(id), None) => {
-            query
-                .filter(chat_session::Column::Id.eq(id))
-                .one(db)
-                .await?
-        }
-        (None, Some(uuid)) => {
-            query
-                .filter(chat_session::Column::Uuid.eq(uuid))
-                .one(db)
-                .await?
-        }
-        _ => return Err(AppError::invalid("id", "pass exactly one of id and uuid")),
-    };
-    found.ok_or_else(|| match (id, uuid) {
-        (Some(id), _) => AppError::not_found("ChatSession", id),
-        (_, Some(uuid)) => AppError::not_found("ChatSession", uuid),
-        _ => AppError::not_found("ChatSession", "?"),
-    })
-}
-
-/// The value a field will have after a partial update.
-fn merged<T: Clone>(update: &MaybeUndefined<T>, current: &Option<T>) -> Option<T> {
-    match update {
-        MaybeUndefined::Undefined => current.clone(),
-        MaybeUndefined::Null => None,
-        MaybeUndefined::Value(v) => Some(v.clone()),
-    }
-}
 
 #[derive(Default)]
 pub struct ChatSessionMutation;
@@ -137,85 +16,11 @@ impl ChatSessionMutation {
         ctx: &Context<'_>,
         input: CreateChatSessionInput,
     ) -> Result<ChatSession> {
-        let scope = request_scope(ctx)?;
-        let created: AppResult<_> = async {
-            all_of([
-                require_prompt_when_enabled(
-                    "pre_prompt",
-                    input.pre_prompt_enabled,
-                    input.pre_prompt.as_deref(),
-                ),
-                require_prompt_when_enabled(
-                    "post_prompt",
-                    input.post_prompt_enabled,
-                    input.post_prompt.as_deref(),
-                ),
-                rating(input.rating),
-            ])?;
-            // What the session is not given, it takes from the account's settings.
-            let defaults = domain::settings::of(scope.db, scope.principal).await?;
-            let user_profile_id = input.user_profile_id.or(defaults.default_user_profile_id);
-            let ai_model_id = input.ai_model_id.or(defaults.default_ai_model_id);
-            let system_prompt_id = input.system_prompt_id.or(defaults.default_system_prompt_id);
-            check_references(
-                scope.db,
-                scope.principal,
-                Some(input.character_id),
-                user_profile_id,
-                ai_model_id,
-                system_prompt_id,
-            )
-            .await?;
-            let character =
-                character::Entity::find_owned(scope.db, scope.principal, input.character_id)
-                    .await?;
-            let now = domain::now();
-            let title = input
-                .title
-                .unwrap_or_else(|| domain::default_title(&character.name, now));
-            let txn = begin_write(scope.db).await?;
-            let session = chat_session::ActiveModel {
-                uuid: Set(Uuid::new_v4()),
-                owner_id: Set(scope.principal.account_id),
-                character_id: Set(input.character_id),
-                user_profile_id: Set(user_profile_id),
-                ai_model_id: Set(ai_model_id),
-                system_prompt_id: Set(system_prompt_id),
-                title: Set(Some(title)),
-                pre_prompt: Set(input.pre_prompt),
-                pre_prompt_enabled: Set(input.pre_prompt_enabled),
-                post_prompt: Set(input.post_prompt),
-                post_prompt_enabled: Set(input.post_prompt_enabled),
-                rating: Set(input.rating),
-                start_time: Set(now),
-                updated_at: Set(now),
-                version: Set(1),
-                deleted_at: Set(None),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            if input.seed_first_message
-                && let Some(first) = character.first_message.as_deref()
-            {
-                let user_name = match session.user_profile_id {
-                    Some(id) => {
-                        user_profile::Entity::find_owned(&txn, scope.principal, id)
-                            .await?
-                            .name
-                    }
-                    None => DEFAULT_USER_NAME.to_owned(),
-                };
-                let content = fill_placeholders(first, &character.name, &user_name);
-                domain::chat::new_message(scope.principal, session.id, "assistant", content, now)
-                    .insert(&txn)
-                    .await?;
-            }
-            txn.commit().await?;
-            Ok(session)
-        }
-        .await;
-        created.map(ChatSession::from).map_err(|e| e.extend())
+        let scope = request_scope(ctx)?.service();
+        session::create(scope, input)
+            .await
+            .map(ChatSession::from)
+            .map_err(|e| e.extend())
     }
 
     /// Updates the session that `id` or `uuid` names. With `expectedVersion`, only if the session
@@ -229,57 +34,11 @@ impl ChatSessionMutation {
         input: UpdateChatSessionInput,
         expected_version: Option<i32>,
     ) -> Result<ChatSession> {
-        let scope = request_scope(ctx)?;
-        let updated: AppResult<_> = async {
-            let row = find_session(scope.db, scope.principal, id, uuid, false).await?;
-            check_references(
-                scope.db,
-                scope.principal,
-                input.character_id,
-                input.user_profile_id.value().copied(),
-                input.ai_model_id.value().copied(),
-                input.system_prompt_id.value().copied(),
-            )
-            .await?;
-            // The rules hold for the session as it will be, not just for the fields sent.
-            all_of([
-                require_prompt_when_enabled(
-                    "pre_prompt",
-                    input.pre_prompt_enabled.unwrap_or(row.pre_prompt_enabled),
-                    merged(&input.pre_prompt, &row.pre_prompt).as_deref(),
-                ),
-                require_prompt_when_enabled(
-                    "post_prompt",
-                    input.post_prompt_enabled.unwrap_or(row.post_prompt_enabled),
-                    merged(&input.post_prompt, &row.post_prompt).as_deref(),
-                ),
-                rating(input.rating.value().copied()),
-            ])?;
-            let id = row.id;
-            let mut row = row.into_active_model();
-            row.character_id = set_if(input.character_id);
-            row.user_profile_id = set_nullable(input.user_profile_id);
-            row.ai_model_id = set_nullable(input.ai_model_id);
-            row.system_prompt_id = set_nullable(input.system_prompt_id);
-            row.title = set_nullable(input.title);
-            row.pre_prompt = set_nullable(input.pre_prompt);
-            row.pre_prompt_enabled = set_if(input.pre_prompt_enabled);
-            row.post_prompt = set_nullable(input.post_prompt);
-            row.post_prompt_enabled = set_if(input.post_prompt_enabled);
-            row.rating = set_nullable(input.rating);
-            row.updated_at = Set(domain::now());
-            let update = chat_session::Entity::update_many().set(row);
-            chat_session::Entity::update_versioned(
-                scope.db,
-                scope.principal,
-                id,
-                expected_version,
-                update,
-            )
+        let scope = request_scope(ctx)?.service();
+        session::update(scope, id, uuid, input, expected_version)
             .await
-        }
-        .await;
-        updated.map(ChatSession::from).map_err(|e| e.extend())
+            .map(ChatSession::from)
+            .map_err(|e| e.extend())
     }
 
     /// Deletes the session that `id` or `uuid` names, with its messages. By default for good (a
@@ -294,61 +53,11 @@ impl ChatSessionMutation {
         #[graphql(default)] soft: bool,
         expected_version: Option<i32>,
     ) -> Result<bool> {
-        let scope = &request_scope(ctx)?;
-        let deleted: AppResult<()> = crate::db::retry_aborted(|| async move {
-            let txn = begin_write(scope.db).await?;
-            let session = find_session(&txn, scope.principal, id, uuid, !soft).await?;
-            if let Some(expected) = expected_version
-                && expected != session.version
-            {
-                return Err(AppError::VersionMismatch {
-                    expected,
-                    found: session.version,
-                });
-            }
-            if soft {
-                let now = domain::now();
-                let update = chat_session::Entity::update_many()
-                    .col_expr(chat_session::Column::DeletedAt, Expr::value(now));
-                chat_session::Entity::update_versioned(
-                    &txn,
-                    scope.principal,
-                    session.id,
-                    Some(session.version),
-                    update,
-                )
-                .await?;
-                // The messages go with it, marked with the same instant so that a restore
-                // brings back exactly these (and not ones deleted one by one before).
-                message::Entity::update_many()
-                    .col_expr(message::Column::DeletedAt, Expr::value(now))
-                    .filter(message::Entity::visible_to(scope.principal))
-                    .filter(message::Column::ChatSessionId.eq(session.id))
-                    .exec(&txn)
-                    .await?;
-            } else {
-                // One conditional statement: an update that commits between the read above and
-                // this delete leaves a version the delete no longer matches.
-                let mut delete = chat_session::Entity::delete_many()
-                    .filter(chat_session::Entity::owned_by(scope.principal))
-                    .filter(chat_session::Column::Id.eq(session.id));
-                if let Some(expected) = expected_version {
-                    delete = delete.filter(chat_session::Column::Version.eq(expected));
-                }
-                if delete.exec(&txn).await?.rows_affected == 0 {
-                    let now =
-                        find_session(&txn, scope.principal, Some(session.id), None, true).await?;
-                    return Err(AppError::VersionMismatch {
-                        expected: expected_version.unwrap_or(session.version),
-                        found: now.version,
-                    });
-                }
-            }
-            txn.commit().await?;
-            Ok(())
-        })
-        .await;
-        deleted.map(|()| true).map_err(|e| e.extend())
+        let scope = request_scope(ctx)?.service();
+        session::delete(scope, id, uuid, soft, expected_version)
+            .await
+            .map(|()| true)
+            .map_err(|e| e.extend())
     }
 
     /// Brings back a soft-deleted session with the messages that were deleted with it, in their
@@ -359,50 +68,10 @@ impl ChatSessionMutation {
         id: Option<i32>,
         uuid: Option<Uuid>,
     ) -> Result<ChatSession> {
-        let scope = &request_scope(ctx)?;
-        let restored: AppResult<_> = crate::db::retry_aborted(|| async move {
-            let txn = begin_write(scope.db).await?;
-            let session = find_session(&txn, scope.principal, id, uuid, true).await?;
-            let Some(deleted_at) = session.deleted_at else {
-                return Ok(session);
-            };
-            // The session's row before its messages, as on every write path
-            // (`domain::chat::touch_live_session`).
-            let restored = chat_session::Entity::update_many()
-                .col_expr(
-                    chat_session::Column::DeletedAt,
-                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-                )
-                .col_expr(chat_session::Column::UpdatedAt, Expr::value(domain::now()))
-                .col_expr(
-                    chat_session::Column::Version,
-                    Expr::value(session.version + 1),
-                )
-                .filter(chat_session::Entity::owned_by(scope.principal))
-                .filter(chat_session::Column::Id.eq(session.id))
-                .filter(chat_session::Column::DeletedAt.eq(deleted_at))
-                .exec(&txn)
-                .await?;
-            if restored.rows_affected == 0 {
-                // Purged or restored meanwhile: answer what is there now.
-                return find_session(&txn, scope.principal, Some(session.id), None, true).await;
-            }
-            message::Entity::update_many()
-                .col_expr(
-                    message::Column::DeletedAt,
-                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-                )
-                .filter(message::Entity::owned_by(scope.principal))
-                .filter(message::Column::ChatSessionId.eq(session.id))
-                .filter(message::Column::DeletedAt.eq(deleted_at))
-                .exec(&txn)
-                .await?;
-            let restored =
-                chat_session::Entity::find_owned(&txn, scope.principal, session.id).await?;
-            txn.commit().await?;
-            Ok(restored)
-        })
-        .await;
-        restored.map(ChatSession::from).map_err(|e| e.extend())
+        let scope = request_scope(ctx)?.service();
+        session::restore(scope, id, uuid)
+            .await
+            .map(ChatSession::from)
+            .map_err(|e| e.extend())
     }
 }

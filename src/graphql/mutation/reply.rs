@@ -1,16 +1,11 @@
 use async_graphql::{Context, ErrorExtensions, Object, Result, SimpleObject};
 use uuid::Uuid;
 
-use super::chat_session::find_session;
 use crate::{
-    domain::{
-        chat::{ReplyServices, last_reply, model_of, reply},
-        validation::require_text,
-    },
-    error::AppResult,
     events::Events,
     graphql::{request_scope, types::Message},
     llm::Providers,
+    service::reply::{self, ReplyServices},
 };
 
 /// A turn: the user's message and the model's reply, both saved.
@@ -42,28 +37,12 @@ impl ReplyMutation {
             providers: ctx.data::<Providers>()?,
             events: ctx.data::<Events>()?,
         };
-        let turn: AppResult<_> = async {
-            require_text("content", &content)?;
-            let session = find_session(
-                scope.db,
-                scope.principal,
-                chat_session_id,
-                chat_session_uuid,
-                false,
-            )
-            .await?;
-            let model = model_of(scope.db, scope.principal, &session).await?;
-            reply(
-                &services,
-                scope.principal,
-                &session,
-                &model,
-                Some(&content),
-                None,
-                |_| true,
-            )
-            .await
-        }
+        let turn = reply::send_message(
+            &services,
+            scope.principal,
+            (chat_session_id, chat_session_uuid),
+            &content,
+        )
         .await;
         let turn = turn.map_err(|e| e.extend())?;
         Ok(SendMessagePayload {
@@ -86,30 +65,11 @@ impl ReplyMutation {
             providers: ctx.data::<Providers>()?,
             events: ctx.data::<Events>()?,
         };
-        let turn: AppResult<_> = async {
-            let session = find_session(
-                scope.db,
-                scope.principal,
-                chat_session_id,
-                chat_session_uuid,
-                false,
-            )
-            .await?;
-            let model = model_of(scope.db, scope.principal, &session).await?;
-            let replacing = last_reply(scope.db, scope.principal, session.id)
-                .await?
-                .map(|m| m.id);
-            reply(
-                &services,
-                scope.principal,
-                &session,
-                &model,
-                None,
-                replacing,
-                |_| true,
-            )
-            .await
-        }
+        let turn = reply::regenerate(
+            &services,
+            scope.principal,
+            (chat_session_id, chat_session_uuid),
+        )
         .await;
         turn.map(|t| Message(t.reply)).map_err(|e| e.extend())
     }

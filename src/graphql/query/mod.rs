@@ -5,7 +5,6 @@ use entity::{ai_model, character, chat_session, message, system_prompt, user_pro
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::mutation::find_session;
 use super::{
     pagination::{Count, PageArgs, PageConnection, Sort, paginate},
     request_scope,
@@ -14,11 +13,12 @@ use super::{
         ChatSessionOrder, Message, Settings, SortDirection, SystemPrompt, UserProfile,
     },
 };
+use crate::service::session::find_session;
 use crate::{
     auth::{Owned, live_message_tally, live_session_tally},
     db::rows::FromRow,
-    domain::search::search_messages,
     error::{AppError, AppResult},
+    service::search::search_messages,
 };
 
 #[derive(MergedObject, Default)]
@@ -91,7 +91,7 @@ impl AccountQuery {
     /// The caller's settings: the defaults a new session gets.
     async fn settings(&self, ctx: &Context<'_>) -> Result<Settings> {
         let scope = request_scope(ctx)?;
-        crate::domain::settings::of(scope.db, scope.principal)
+        crate::service::settings::of(scope.db, scope.principal)
             .await
             .map(Settings)
             .map_err(|e| e.extend())

@@ -8,16 +8,14 @@ use uuid::Uuid;
 
 use super::{AiModel, Character, Message, SystemPrompt, UserProfile};
 use crate::{
-    domain::{
-        context::prompt_context,
-        export::{ExportOptions, transcript},
-    },
+    domain::export::ExportOptions,
     error::AppError,
     graphql::{
         loaders::Loaders,
         pagination::{Cursor, PageArgs, PageConnection, TotalCount, assemble},
         request_scope,
     },
+    service::{context::prompt_context, export::transcript},
 };
 
 /// A conversation between one of the user's profiles and a character: the row, and the relations

@@ -1,5 +1,5 @@
 use super::{ChatSession, DateTime};
-use async_graphql::{Context, Enum, ErrorExtensions, Object, Result};
+use async_graphql::{Context, ErrorExtensions, Object, Result};
 use entity::{chat_session, message};
 use futures::FutureExt;
 use std::sync::Arc;
@@ -10,31 +10,7 @@ use crate::graphql::request_scope;
 pub struct Message(pub message::Model);
 super::wraps!(Message, message::Model);
 
-/// Who said it. Stored in lower case (`user`, `assistant`, `system`), as model APIs name them.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum MessageRole {
-    User,
-    Assistant,
-    System,
-}
-
-impl MessageRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageRole::User => "user",
-            MessageRole::Assistant => "assistant",
-            MessageRole::System => "system",
-        }
-    }
-
-    fn parse(stored: &str) -> Self {
-        match stored {
-            "assistant" => MessageRole::Assistant,
-            "system" => MessageRole::System,
-            _ => MessageRole::User,
-        }
-    }
-}
+pub use crate::service::message::MessageRole;
 
 impl Message {
     /// The message's session: live through the loader, else (deleted since) read directly.
@@ -50,10 +26,16 @@ impl Message {
             .map_err(|e| e.extend())?;
         match live {
             Some(session) => Ok(session),
-            None => crate::graphql::find_session(scope.db, scope.principal, Some(id), None, true)
-                .await
-                .map(Arc::new)
-                .map_err(|e| e.extend()),
+            None => crate::service::session::find_session(
+                scope.db,
+                scope.principal,
+                Some(id),
+                None,
+                true,
+            )
+            .await
+            .map(Arc::new)
+            .map_err(|e| e.extend()),
         }
     }
 }

@@ -11,16 +11,16 @@ mod system_prompt;
 mod user_profile;
 
 pub use account::{Account, ApiKey, AuthPayload, NewApiKey};
-pub use ai_model::AiModel;
-pub use character::Character;
+pub use ai_model::{AiModel, CreateAiModelInput, UpdateAiModelInput};
+pub use character::{Character, CreateCharacterInput, UpdateCharacterInput};
 pub use chat_session::{
     ChatSession, ChatSessionField, ChatSessionFilter, ChatSessionOrder, SortDirection,
 };
 pub use message::{Message, MessageRole};
 pub use scalars::DateTime;
 pub use settings::Settings;
-pub use system_prompt::SystemPrompt;
-pub use user_profile::UserProfile;
+pub use system_prompt::{CreateSystemPromptInput, SystemPrompt, UpdateSystemPromptInput};
+pub use user_profile::{CreateUserProfileInput, UpdateUserProfileInput, UserProfile};
 
 /// `From<Model>` for a newtype wrapper, so pagination can build nodes generically. `shared`
 /// wrappers hold an `Arc` of the model: the DataLoaders' caches hand out `Arc`s, so a relation

@@ -1,6 +1,18 @@
 use super::DateTime;
 use async_graphql::Object;
+use async_graphql::{InputObject, MaybeUndefined};
 use entity::user_profile;
+
+use crate::{
+    domain::validation::require_text,
+    error::AppResult,
+    llm::Providers,
+    service::{
+        labelled::{Changes, Label, NewRow},
+        set_if, set_nullable,
+    },
+};
+use sea_orm::Set;
 
 /// A persona the user speaks through.
 pub struct UserProfile(pub std::sync::Arc<user_profile::Model>);
@@ -29,5 +41,57 @@ impl UserProfile {
     }
     async fn updated_at(&self) -> DateTime {
         self.0.updated_at.into()
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateUserProfileInput {
+    /// Unique per owner.
+    pub label: String,
+    pub name: String,
+    pub avatar_image: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct UpdateUserProfileInput {
+    pub label: Option<String>,
+    pub name: Option<String>,
+    pub avatar_image: MaybeUndefined<String>,
+    pub description: MaybeUndefined<String>,
+}
+
+impl NewRow for CreateUserProfileInput {
+    type Entity = user_profile::Entity;
+    fn check(&self, _: &Providers) -> AppResult<()> {
+        require_text("name", &self.name)
+    }
+    fn label(&self) -> Label<'_> {
+        Label::Given(&self.label)
+    }
+    fn into_row(self) -> user_profile::ActiveModel {
+        user_profile::ActiveModel {
+            name: Set(self.name),
+            avatar_image: Set(self.avatar_image),
+            description: Set(self.description),
+            ..Default::default()
+        }
+    }
+}
+
+impl Changes for UpdateUserProfileInput {
+    type Entity = user_profile::Entity;
+    fn check(&self, _: &Providers) -> AppResult<()> {
+        self.name
+            .as_deref()
+            .map_or(Ok(()), |name| require_text("name", name))
+    }
+    fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+    fn apply(self, row: &mut user_profile::ActiveModel) {
+        row.name = set_if(self.name);
+        row.avatar_image = set_nullable(self.avatar_image);
+        row.description = set_nullable(self.description);
     }
 }

@@ -8,14 +8,16 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use super::context::prompt_context_for_turn;
+use super::{context::prompt_context_for_turn, session::find_session};
 use crate::{
     auth::{Owned, Principal},
     db::begin_write,
+    domain::validation::require_text,
     error::{AppError, AppResult},
     events::{Event, Events},
     llm::{ChatMessage, ChatRequest, Providers},
 };
+use uuid::Uuid;
 
 /// What generating a reply needs.
 pub struct ReplyServices<'a> {
@@ -44,7 +46,20 @@ impl From<ai_model::Model> for ModelChoice {
     }
 }
 
-/// The session's AI model, or SERVICE_UNAVAILABLE when it has none.
+/// The principal's AI model labelled `label`, if there is one.
+pub async fn model_by_label(
+    db: &DatabaseConnection,
+    principal: Principal,
+    label: &str,
+) -> AppResult<Option<ModelChoice>> {
+    let found = ai_model::Entity::scoped(principal)
+        .filter(ai_model::Column::Label.eq(label))
+        .one(db)
+        .await?;
+    Ok(found.map(ModelChoice::from))
+}
+
+/// The session's AI model, or CONFLICT when it has none.
 pub async fn model_of(
     db: &DatabaseConnection,
     principal: Principal,
@@ -242,4 +257,49 @@ pub async fn last_reply(
         .one(db)
         .await?;
     Ok(last.filter(|m| m.role == "assistant"))
+}
+
+/// `sendMessage`: the user's message to the session `id` or `uuid` names, and the model's reply.
+pub async fn send_message(
+    services: &ReplyServices<'_>,
+    principal: Principal,
+    (id, uuid): (Option<i32>, Option<Uuid>),
+    content: &str,
+) -> AppResult<Turn> {
+    require_text("content", content)?;
+    let session = find_session(services.db, principal, id, uuid, false).await?;
+    let model = model_of(services.db, principal, &session).await?;
+    reply(
+        services,
+        principal,
+        &session,
+        &model,
+        Some(content),
+        None,
+        |_| true,
+    )
+    .await
+}
+
+/// `regenerateReply`: a new reply in place of the session's last one (or a first one).
+pub async fn regenerate(
+    services: &ReplyServices<'_>,
+    principal: Principal,
+    (id, uuid): (Option<i32>, Option<Uuid>),
+) -> AppResult<Turn> {
+    let session = find_session(services.db, principal, id, uuid, false).await?;
+    let model = model_of(services.db, principal, &session).await?;
+    let replacing = last_reply(services.db, principal, session.id)
+        .await?
+        .map(|m| m.id);
+    reply(
+        services,
+        principal,
+        &session,
+        &model,
+        None,
+        replacing,
+        |_| true,
+    )
+    .await
 }
