@@ -19,8 +19,6 @@ use std::convert::Infallible;
 use axum::{
     Json,
     body::Bytes,
-    extract::State,
-    http::HeaderMap,
     response::{IntoResponse, Response, Sse, sse::Event as SseEvent},
 };
 use futures::StreamExt;
@@ -33,7 +31,7 @@ use uuid::Uuid;
 
 use super::{
     input,
-    surface_b::{Detail, DetailError},
+    surface_b::{Caller, Detail, DetailError},
 };
 use crate::{
     AppState,
@@ -103,13 +101,8 @@ struct Plan {
     messages: Vec<ChatMessage>,
 }
 
-async fn plan(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: CompletionRequest,
-) -> Result<Plan, DetailError> {
-    let principal = state.authenticate(headers).await?;
-    let db = &state.db;
+async fn plan(caller: &Caller, body: CompletionRequest) -> Result<Plan, DetailError> {
+    let (principal, db) = (caller.principal, &caller.state.db);
     let planned: AppResult<Plan> = async {
         let by_label = match &body.model {
             Some(label) => model_by_label(db, principal, label).await?,
@@ -253,17 +246,13 @@ pub struct CompletionEvent {
         (status = 504, description = "The model provider timed out", body = Detail),
     )
 )]
-async fn chat_completions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn chat_completions(caller: Caller, body: Bytes) -> Response {
     let request: CompletionRequest = match input::json(&body) {
         Ok(request) => request,
         Err(e) => return DetailError::from(e).into_response(),
     };
     let stream = request.stream;
-    let plan = match plan(&state, &headers, request).await {
+    let plan = match plan(&caller, request).await {
         Ok(plan) => plan,
         Err(e) => return e.into_response(),
     };
@@ -271,7 +260,7 @@ async fn chat_completions(
     let created = chrono::Utc::now().timestamp();
     let model = plan.choice.model.clone();
     let (sender, mut receiver) = mpsc::channel::<String>(256);
-    let task = tokio::spawn(generate(state.clone(), plan, sender));
+    let task = tokio::spawn(generate(caller.state, plan, sender));
 
     if !stream {
         let mut content = String::new();

@@ -201,25 +201,14 @@ impl From<ServerError> for Failure {
 }
 
 impl AppState {
-    /// Authenticates the request, executes `operation` with `variables` as its Principal, and
-    /// returns `data` decoded as `T` (the shape the operation's aliases give it).
-    pub async fn forward<T: DeserializeOwned>(
-        &self,
-        headers: &HeaderMap,
-        operation: &str,
-        variables: serde_json::Value,
-    ) -> Result<T, Failure> {
-        let principal = self.authenticate(headers).await?;
-        self.forward_as(principal, operation, variables).await
-    }
-
     /// Who the request's credentials name.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Failure> {
         Ok(self.auth.authenticate(headers).await?)
     }
 
-    /// [`AppState::forward`] for a request already authenticated.
-    pub async fn forward_as<T: DeserializeOwned>(
+    /// Executes `operation` with `variables` as `principal`, and returns `data` decoded as `T`
+    /// (the shape the operation's aliases give it).
+    pub async fn forward<T: DeserializeOwned>(
         &self,
         principal: Principal,
         operation: &str,
@@ -232,7 +221,7 @@ impl AppState {
     /// [`AppState::forward`] with a file for the operation's `Upload` variable `variable`.
     pub async fn forward_upload<T: DeserializeOwned>(
         &self,
-        headers: &HeaderMap,
+        principal: Principal,
         operation: &str,
         mut variables: serde_json::Value,
         variable: &str,
@@ -240,7 +229,6 @@ impl AppState {
     ) -> Result<T, Failure> {
         // The upload takes the place of the variable, which must be there (as null) to be found.
         variables[variable] = serde_json::Value::Null;
-        let principal = self.authenticate(headers).await?;
         self.execute(
             Some(principal),
             operation,
@@ -250,7 +238,6 @@ impl AppState {
         .await
     }
 
-    /// [`AppState::forward`] for the operations that need no credentials (register, login).
     /// Runs an operation without credentials (register, login), from `client`'s address.
     pub async fn forward_anonymous<T: DeserializeOwned>(
         &self,

@@ -8,13 +8,62 @@ pub mod input;
 pub mod surface_a;
 pub mod surface_b;
 
+use std::marker::PhantomData;
+
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+    response::IntoResponse,
+};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::AppState;
+use crate::{AppState, auth::Principal};
+use forward::Failure;
+
+/// The caller a request's credentials name, authenticated before the handler runs (as the
+/// origin's FastAPI dependency does: a 401 comes before the input's 400/422). `E` is the
+/// surface's error, the shape a failed authentication answers in.
+pub struct Caller<E> {
+    pub state: AppState,
+    pub principal: Principal,
+    shape: PhantomData<fn() -> E>,
+}
+
+impl<E> Caller<E> {
+    /// [`AppState::forward`] as this caller.
+    pub async fn forward<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, Failure> {
+        self.state
+            .forward(self.principal, operation, variables)
+            .await
+    }
+}
+
+impl<S, E> FromRequestParts<S> for Caller<E>
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+    E: From<Failure> + IntoResponse,
+{
+    type Rejection = E;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, E> {
+        let state = AppState::from_ref(state);
+        let principal = state.authenticate(&parts.headers).await?;
+        Ok(Caller {
+            state,
+            principal,
+            shape: PhantomData,
+        })
+    }
+}
 
 #[derive(OpenApi)]
 #[openapi(

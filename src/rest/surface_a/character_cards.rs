@@ -1,12 +1,13 @@
 //! `/api/v1/characters/import` and `/api/v1/characters/{character_id}/export`: character cards
 //! (V1/V2/V3, JSON or PNG), forwarded to `importCharacterCard` and `Character.card`/`cardPng`.
 
+use super::Caller;
 use std::io::{Seek, Write};
 
 use axum::{
     Json,
-    extract::{Multipart, RawQuery, State, multipart::MultipartRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{Multipart, RawQuery, multipart::MultipartRejection},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine;
@@ -56,8 +57,7 @@ pub struct ImportCharacterCard {
     )
 )]
 async fn import(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Character>)> {
     let not_multipart = |_| {
@@ -93,9 +93,10 @@ async fn import(
         content_type,
         content,
     };
-    let data: ItemData<Character> = state
+    let data: ItemData<Character> = caller
+        .state
         .forward_upload(
-            &headers,
+            caller.principal,
             "ImportCharacterCard",
             json!({ "label": label }),
             "file",
@@ -169,8 +170,7 @@ struct PngData {
     )
 )]
 async fn export(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
@@ -183,8 +183,8 @@ async fn export(
         .expect("an ASCII header value")
     };
     if let ExportFormat::Png = format {
-        let data: ItemData<PngData> = state
-            .forward(&headers, "ExportCharacterPng", json!({ "id": id }))
+        let data: ItemData<PngData> = caller
+            .forward("ExportCharacterPng", json!({ "id": id }))
             .await?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(data.item.card_png)
@@ -199,12 +199,8 @@ async fn export(
         ExportFormat::V3 => "V3",
         _ => "V2",
     };
-    let data: ItemData<CardData> = state
-        .forward(
-            &headers,
-            "ExportCharacterCard",
-            json!({ "id": id, "format": format }),
-        )
+    let data: ItemData<CardData> = caller
+        .forward("ExportCharacterCard", json!({ "id": id, "format": format }))
         .await?;
     Ok((
         [(header::CONTENT_DISPOSITION, attachment("json"))],

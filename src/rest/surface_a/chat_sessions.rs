@@ -1,11 +1,7 @@
 //! `/api/v1/chat-sessions`, exactly as chat-sessions-api.md shows it.
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{RawQuery, State},
-    http::{HeaderMap, StatusCode},
-};
+use super::Caller;
+use axum::{Json, body::Bytes, extract::RawQuery, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
 use utoipa::{IntoParams, ToSchema};
@@ -196,8 +192,7 @@ pub struct UpdateChatSession {
     )
 )]
 async fn list_chat_sessions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Page<ChatSessionSummary>>> {
     let params: ChatSessionListParams = input::query(query.as_deref())?;
@@ -210,7 +205,7 @@ async fn list_chat_sessions(
         page: params.page,
         per_page: params.per_page,
     };
-    super::list(&state, &headers, page, 20, "ListChatSessions", variables).await
+    super::list(&caller, page, 20, "ListChatSessions", variables).await
 }
 
 /// One chat session with its character, user profile, AI model and system prompt.
@@ -224,11 +219,10 @@ async fn list_chat_sessions(
     )
 )]
 async fn get_chat_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     PathId(id): PathId,
 ) -> ApiResult<Json<ChatSessionDetail>> {
-    super::get(&state, &headers, "GetChatSession", id).await
+    super::get(&caller, "GetChatSession", id).await
 }
 
 /// Create a chat session.
@@ -242,11 +236,10 @@ async fn get_chat_session(
     )
 )]
 async fn create_chat_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ChatSessionSummary>)> {
-    super::create::<CreateChatSession, _>(&state, &headers, "CreateChatSession", &body).await
+    super::create::<CreateChatSession, _>(&caller, "CreateChatSession", &body).await
 }
 
 /// Update a chat session (partial).
@@ -261,12 +254,11 @@ async fn create_chat_session(
     )
 )]
 async fn update_chat_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     PathId(id): PathId,
     body: Bytes,
 ) -> ApiResult<Json<ChatSessionFields>> {
-    super::update::<UpdateChatSession, _>(&state, &headers, "UpdateChatSession", id, &body).await
+    super::update::<UpdateChatSession, _>(&caller, "UpdateChatSession", id, &body).await
 }
 
 /// Delete a chat session and all of its messages.
@@ -278,18 +270,7 @@ async fn update_chat_session(
         (status = 404, body = ErrorBody),
     )
 )]
-async fn delete_chat_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    PathId(id): PathId,
-) -> ApiResult<Json<Deleted>> {
+async fn delete_chat_session(caller: Caller, PathId(id): PathId) -> ApiResult<Json<Deleted>> {
     let variables = json!({ "id": id });
-    super::delete(
-        &state,
-        &headers,
-        "DeleteChatSession",
-        variables,
-        "Chat session",
-    )
-    .await
+    super::delete(&caller, "DeleteChatSession", variables, "Chat session").await
 }

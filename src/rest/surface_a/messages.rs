@@ -4,12 +4,8 @@
 //! (`{"error": {...}, "detail": "..."}`, with surface A's status codes). DELETE is soft: the
 //! message is hidden everywhere.
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{RawQuery, State},
-    http::{HeaderMap, StatusCode},
-};
+use super::{Caller, SharedCaller, SharedError};
+use axum::{Json, body::Bytes, extract::RawQuery, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
 use utoipa::{IntoParams, ToSchema};
@@ -126,15 +122,14 @@ pub struct VersionParams {
     )
 )]
 async fn list_session_messages(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Page<SessionMessage>>> {
     let page = input::query(query.as_deref())?;
     let mut variables = Map::new();
     variables.insert("chatSessionId".into(), json!(id));
-    super::list(&state, &headers, page, 50, "ListSessionMessages", variables).await
+    super::list(&caller, page, 50, "ListSessionMessages", variables).await
 }
 
 /// Add a message to a chat session. When the session has an AI model and the message is the
@@ -154,21 +149,18 @@ async fn list_session_messages(
     )
 )]
 async fn create_session_message(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     PathId(id): PathId,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<PostedMessage>)> {
     let body: CreateMessage = input::json(&body)?;
     let from_user = matches!(body.role, None | Some(Role::User));
     if from_user {
-        let session: ItemData<SessionModel> = state
-            .forward(&headers, "SessionModel", json!({ "id": id }))
-            .await?;
+        let session: ItemData<SessionModel> =
+            caller.forward("SessionModel", json!({ "id": id })).await?;
         if session.item.ai_model_id.is_some() {
-            let turn: ItemData<SessionTurn> = state
+            let turn: ItemData<SessionTurn> = caller
                 .forward(
-                    &headers,
                     "SendSessionMessage",
                     json!({ "id": id, "content": body.content }),
                 )
@@ -182,12 +174,8 @@ async fn create_session_message(
     if let Some(role) = body.role {
         message.insert("role".into(), json!(role.graphql()));
     }
-    let data: ItemData<SessionMessage> = state
-        .forward(
-            &headers,
-            "CreateSessionMessage",
-            json!({ "input": message }),
-        )
+    let data: ItemData<SessionMessage> = caller
+        .forward("CreateSessionMessage", json!({ "input": message }))
         .await?;
     Ok((StatusCode::CREATED, Json(PostedMessage::Message(data.item))))
 }
@@ -208,13 +196,9 @@ async fn create_session_message(
         (status = 504, description = "The model provider timed out", body = ErrorBody),
     )
 )]
-async fn regenerate_reply(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    PathId(id): PathId,
-) -> ApiResult<Json<SessionMessage>> {
-    let data: ItemData<SessionMessage> = state
-        .forward(&headers, "RegenerateSessionReply", json!({ "id": id }))
+async fn regenerate_reply(caller: Caller, PathId(id): PathId) -> ApiResult<Json<SessionMessage>> {
+    let data: ItemData<SessionMessage> = caller
+        .forward("RegenerateSessionReply", json!({ "id": id }))
         .await?;
     Ok(Json(data.item))
 }
@@ -226,15 +210,14 @@ async fn regenerate_reply(
     responses((status = 200, body = Message), (status = 404, body = ErrorBody))
 )]
 async fn get_message(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: SharedCaller,
     id: Result<PathId, ApiError>,
-) -> ApiResult<Json<Message>> {
+) -> Result<Json<Message>, SharedError> {
     let answer = async {
         let PathId(id) = id?;
-        super::get(&state, &headers, "GetMessage", id).await
+        super::get(&caller, "GetMessage", id).await
     };
-    answer.await.map_err(ApiError::for_both_surfaces)
+    answer.await.map_err(SharedError::from)
 }
 
 /// Edit a message (partial).
@@ -250,12 +233,11 @@ async fn get_message(
     )
 )]
 async fn update_message(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: SharedCaller,
     id: Result<PathId, ApiError>,
     RawQuery(query): RawQuery,
     body: Bytes,
-) -> ApiResult<Json<Message>> {
+) -> Result<Json<Message>, SharedError> {
     let answer = async {
         let PathId(id) = id?;
         let params: VersionParams = input::query(query.as_deref())?;
@@ -272,10 +254,10 @@ async fn update_message(
             "input": changes,
             "expectedVersion": params.expected_version.or(body.expected_version),
         });
-        let data: ItemData<Message> = state.forward(&headers, "UpdateMessage", variables).await?;
-        Ok(Json(data.item))
+        let data: ItemData<Message> = caller.forward("UpdateMessage", variables).await?;
+        ApiResult::Ok(Json(data.item))
     };
-    answer.await.map_err(ApiError::for_both_surfaces)
+    answer.await.map_err(SharedError::from)
 }
 
 /// Delete a message (soft: it is hidden everywhere).
@@ -289,16 +271,15 @@ async fn update_message(
     )
 )]
 async fn delete_message(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: SharedCaller,
     id: Result<PathId, ApiError>,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<Deleted>> {
+) -> Result<Json<Deleted>, SharedError> {
     let answer = async {
         let PathId(id) = id?;
         let params: VersionParams = input::query(query.as_deref())?;
         let variables = json!({ "id": id, "expectedVersion": params.expected_version });
-        super::delete(&state, &headers, "DeleteMessage", variables, "Message").await
+        super::delete(&caller, "DeleteMessage", variables, "Message").await
     };
-    answer.await.map_err(ApiError::for_both_surfaces)
+    answer.await.map_err(SharedError::from)
 }

@@ -17,7 +17,7 @@ mod user_profiles;
 
 use axum::{
     Json,
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -155,6 +155,35 @@ impl From<Failure> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The caller of a surface A route; a failed authentication answers in surface A's shape.
+pub type Caller = crate::rest::Caller<ApiError>;
+
+/// An error of the route both surfaces serve (`/api/v1/messages/{id}`), readable by either's
+/// clients ([`ApiError::for_both_surfaces`]).
+#[derive(Debug)]
+pub struct SharedError(ApiError);
+
+impl From<Failure> for SharedError {
+    fn from(failure: Failure) -> Self {
+        SharedError(ApiError::from(failure).for_both_surfaces())
+    }
+}
+
+impl From<ApiError> for SharedError {
+    fn from(error: ApiError) -> Self {
+        SharedError(error.for_both_surfaces())
+    }
+}
+
+impl IntoResponse for SharedError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+/// The caller of the route both surfaces serve.
+pub type SharedCaller = crate::rest::Caller<SharedError>;
+
 /// A resource id from the path (`/characters/{character_id}`): a positive integer, else a 400
 /// naming the parameter. A path that is not even UTF-8 is refused the same way, in this
 /// surface's shape (axum's own rejection is plain text).
@@ -233,8 +262,7 @@ const MAX_PER_PAGE: i64 = 100;
 
 /// A page of a list operation. `variables` are the operation's own (filters, parent id).
 async fn list<T: DeserializeOwned>(
-    state: &AppState,
-    headers: &HeaderMap,
+    caller: &crate::rest::Caller<impl Sized>,
     params: PageParams,
     default_per_page: i64,
     operation: &str,
@@ -244,9 +272,7 @@ async fn list<T: DeserializeOwned>(
         input::page(params.page, params.per_page, default_per_page, MAX_PER_PAGE)?;
     variables.insert("first".into(), json!(per_page));
     variables.insert("offset".into(), json!(input::offset_of(page, per_page)));
-    let data: ListData<T> = state
-        .forward(headers, operation, Value::Object(variables))
-        .await?;
+    let data: ListData<T> = caller.forward(operation, Value::Object(variables)).await?;
     let total_items = data.page.total_items;
     Ok(Json(Page {
         items: data.page.items,
@@ -260,21 +286,17 @@ async fn list<T: DeserializeOwned>(
 }
 
 async fn get<T: DeserializeOwned>(
-    state: &AppState,
-    headers: &HeaderMap,
+    caller: &crate::rest::Caller<impl Sized>,
     operation: &str,
     id: i32,
 ) -> ApiResult<Json<T>> {
-    let data: ItemData<T> = state
-        .forward(headers, operation, json!({ "id": id }))
-        .await?;
+    let data: ItemData<T> = caller.forward(operation, json!({ "id": id })).await?;
     Ok(Json(data.item))
 }
 
 /// Creates from a JSON body; 201 with the new object.
 async fn create<B, T>(
-    state: &AppState,
-    headers: &HeaderMap,
+    caller: &crate::rest::Caller<impl Sized>,
     operation: &str,
     body: &[u8],
 ) -> ApiResult<(StatusCode, Json<T>)>
@@ -284,14 +306,13 @@ where
 {
     let body: B = input::json(body)?;
     let variables = json!({ "input": input::graphql_input(body) });
-    let data: ItemData<T> = state.forward(headers, operation, variables).await?;
+    let data: ItemData<T> = caller.forward(operation, variables).await?;
     Ok((StatusCode::CREATED, Json(data.item)))
 }
 
 /// Applies a partial update from a JSON body.
 async fn update<B, T>(
-    state: &AppState,
-    headers: &HeaderMap,
+    caller: &crate::rest::Caller<impl Sized>,
     operation: &str,
     id: i32,
     body: &[u8],
@@ -302,18 +323,17 @@ where
 {
     let body: B = input::json(body)?;
     let variables = json!({ "id": id, "input": input::graphql_input(body) });
-    let data: ItemData<T> = state.forward(headers, operation, variables).await?;
+    let data: ItemData<T> = caller.forward(operation, variables).await?;
     Ok(Json(data.item))
 }
 
 async fn delete(
-    state: &AppState,
-    headers: &HeaderMap,
+    caller: &crate::rest::Caller<impl Sized>,
     operation: &str,
     variables: Value,
     thing: &str,
 ) -> ApiResult<Json<Deleted>> {
-    let _: Value = state.forward(headers, operation, variables).await?;
+    let _: Value = caller.forward(operation, variables).await?;
     Ok(Json(Deleted {
         message: format!("{thing} deleted successfully"),
     }))
@@ -355,12 +375,11 @@ macro_rules! sibling_resource {
             )
         )]
         async fn list(
-            axum::extract::State(state): axum::extract::State<crate::AppState>,
-            headers: axum::http::HeaderMap,
+            caller: super::Caller,
             axum::extract::RawQuery(query): axum::extract::RawQuery,
         ) -> super::ApiResult<axum::Json<super::Page<$object>>> {
             let page = crate::rest::input::query(query.as_deref())?;
-            super::list(&state, &headers, page, 20, $list_op, serde_json::Map::new()).await
+            super::list(&caller, page, 20, $list_op, serde_json::Map::new()).await
         }
 
         #[utoipa::path(
@@ -374,11 +393,10 @@ macro_rules! sibling_resource {
             )
         )]
         async fn get(
-            axum::extract::State(state): axum::extract::State<crate::AppState>,
-            headers: axum::http::HeaderMap,
+            caller: super::Caller,
             super::PathId(id): super::PathId,
         ) -> super::ApiResult<axum::Json<$object>> {
-            super::get(&state, &headers, $get_op, id).await
+            super::get(&caller, $get_op, id).await
         }
 
         #[utoipa::path(
@@ -391,11 +409,10 @@ macro_rules! sibling_resource {
             )
         )]
         async fn create(
-            axum::extract::State(state): axum::extract::State<crate::AppState>,
-            headers: axum::http::HeaderMap,
+            caller: super::Caller,
             body: axum::body::Bytes,
         ) -> super::ApiResult<(axum::http::StatusCode, axum::Json<$object>)> {
-            super::create::<$create, _>(&state, &headers, $create_op, &body).await
+            super::create::<$create, _>(&caller, $create_op, &body).await
         }
 
         #[utoipa::path(
@@ -411,12 +428,11 @@ macro_rules! sibling_resource {
             )
         )]
         async fn update(
-            axum::extract::State(state): axum::extract::State<crate::AppState>,
-            headers: axum::http::HeaderMap,
+            caller: super::Caller,
             super::PathId(id): super::PathId,
             body: axum::body::Bytes,
         ) -> super::ApiResult<axum::Json<$object>> {
-            super::update::<$update, _>(&state, &headers, $update_op, id, &body).await
+            super::update::<$update, _>(&caller, $update_op, id, &body).await
         }
 
         #[utoipa::path(
@@ -430,8 +446,7 @@ macro_rules! sibling_resource {
             )
         )]
         async fn delete(
-            axum::extract::State(state): axum::extract::State<crate::AppState>,
-            headers: axum::http::HeaderMap,
+            caller: super::Caller,
             super::PathId(id): super::PathId,
             axum::extract::RawQuery(query): axum::extract::RawQuery,
         ) -> super::ApiResult<axum::Json<super::Deleted>> {
@@ -441,7 +456,7 @@ macro_rules! sibling_resource {
                 _ => serde_json::Map::new(),
             };
             variables.insert("id".into(), serde_json::json!(id));
-            super::delete(&state, &headers, $delete_op, variables.into(), $thing).await
+            super::delete(&caller, $delete_op, variables.into(), $thing).await
         }
     };
 }

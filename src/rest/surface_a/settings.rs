@@ -2,7 +2,8 @@
 //! (`documentation/api/application_settings.md` at the seed's era). One object per account; a
 //! session created without an AI model, system prompt or user profile gets the defaults named here.
 
-use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
+use super::Caller;
+use axum::{Json, body::Bytes};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -105,11 +106,8 @@ pub struct SettingsReset {
     get, path = "/api/v1/settings", tag = "settings",
     responses((status = 200, body = Settings))
 )]
-async fn get_settings(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Settings>> {
-    let data: ItemData<Settings> = state.forward(&headers, "GetSettings", json!({})).await?;
+async fn get_settings(caller: Caller) -> ApiResult<Json<Settings>> {
+    let data: ItemData<Settings> = caller.forward("GetSettings", json!({})).await?;
     Ok(Json(data.item))
 }
 
@@ -123,14 +121,10 @@ async fn get_settings(
         (status = 404, description = "An id names no model, prompt or profile", body = ErrorBody),
     )
 )]
-async fn update_settings(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Settings>> {
+async fn update_settings(caller: Caller, body: Bytes) -> ApiResult<Json<Settings>> {
     let body: UpdateSettings = input::json(&body)?;
     let variables = json!({ "input": input::graphql_input(body) });
-    let data: ItemData<Settings> = state.forward(&headers, "UpdateSettings", variables).await?;
+    let data: ItemData<Settings> = caller.forward("UpdateSettings", variables).await?;
     Ok(Json(data.item))
 }
 
@@ -139,11 +133,8 @@ async fn update_settings(
     post, path = "/api/v1/settings/reset", tag = "settings",
     responses((status = 200, body = SettingsReset))
 )]
-async fn reset_settings(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> ApiResult<Json<SettingsReset>> {
-    let data: ItemData<Settings> = state.forward(&headers, "ResetSettings", json!({})).await?;
+async fn reset_settings(caller: Caller) -> ApiResult<Json<SettingsReset>> {
+    let data: ItemData<Settings> = caller.forward("ResetSettings", json!({})).await?;
     Ok(Json(SettingsReset {
         message: "Application settings reset to defaults".into(),
         settings: data.item,

@@ -1,12 +1,13 @@
 //! `/api/v1/chats/`: sessions by uuid.
 
+use super::Caller;
 use std::time::Duration;
 
 use axum::{
     Json,
     body::Bytes,
-    extract::{RawQuery, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::RawQuery,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -222,11 +223,7 @@ const MAX_PER_PAGE: i64 = 200;
     params(ListChatsParams),
     responses((status = 200, body = ChatList), (status = 422, body = Detail))
 )]
-async fn list_chats(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> DetailResult<Json<ChatList>> {
+async fn list_chats(caller: Caller, RawQuery(query): RawQuery) -> DetailResult<Json<ChatList>> {
     let params: ListChatsParams = input::query(query.as_deref())?;
     let (offset, per_page) = params.window()?;
     if params.character_id.is_some_and(|id| id <= 0) {
@@ -237,9 +234,7 @@ async fn list_chats(
         "filter".into(),
         json!({ "characterId": params.character_id }),
     );
-    let listed: Listed = state
-        .forward(&headers, "ListChats", variables.into())
-        .await?;
+    let listed: Listed = caller.forward("ListChats", variables.into()).await?;
     let mut chats = listed.page.items;
     chats.extend(listed.more.into_iter().flat_map(|more| more.items));
     Ok(Json(ChatList {
@@ -266,8 +261,7 @@ async fn list_chats(
     )
 )]
 async fn create_chat(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> DetailResult<(StatusCode, Json<Chat>)> {
@@ -291,8 +285,8 @@ async fn create_chat(
         "systemPromptId": body.system_prompt_id,
         "seedFirstMessage": params.seed_first_message.0,
     });
-    let created: Item<Chat> = state
-        .forward(&headers, "CreateChat", json!({ "input": chat }))
+    let created: Item<Chat> = caller
+        .forward("CreateChat", json!({ "input": chat }))
         .await?;
     Ok((StatusCode::CREATED, Json(created.item)))
 }
@@ -303,14 +297,8 @@ async fn create_chat(
     params(("chat_id" = Uuid, Path)),
     responses((status = 200, body = Chat), (status = 404, body = Detail))
 )]
-async fn get_chat(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ChatId(uuid): ChatId,
-) -> DetailResult<Json<Chat>> {
-    let chat: Item<Chat> = state
-        .forward(&headers, "GetChat", json!({ "uuid": uuid }))
-        .await?;
+async fn get_chat(caller: Caller, ChatId(uuid): ChatId) -> DetailResult<Json<Chat>> {
+    let chat: Item<Chat> = caller.forward("GetChat", json!({ "uuid": uuid })).await?;
     Ok(Json(chat.item))
 }
 
@@ -327,8 +315,7 @@ async fn get_chat(
     )
 )]
 async fn update_chat(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
     body: Bytes,
@@ -340,7 +327,7 @@ async fn update_chat(
         "input": input::graphql_input(body),
         "expectedVersion": params.expected_version,
     });
-    let chat: Item<Chat> = state.forward(&headers, "UpdateChat", variables).await?;
+    let chat: Item<Chat> = caller.forward("UpdateChat", variables).await?;
     Ok(Json(chat.item))
 }
 
@@ -355,8 +342,7 @@ async fn update_chat(
     )
 )]
 async fn delete_chat(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
 ) -> DetailResult<StatusCode> {
@@ -366,7 +352,7 @@ async fn delete_chat(
         "soft": !params.hard_delete.0,
         "expectedVersion": params.expected_version,
     });
-    let _: Value = state.forward(&headers, "DeleteChat", variables).await?;
+    let _: Value = caller.forward("DeleteChat", variables).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -376,13 +362,9 @@ async fn delete_chat(
     params(("chat_id" = Uuid, Path)),
     responses((status = 200, body = Chat), (status = 404, body = Detail))
 )]
-async fn restore_chat(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ChatId(uuid): ChatId,
-) -> DetailResult<Json<Chat>> {
-    let chat: Item<Chat> = state
-        .forward(&headers, "RestoreChat", json!({ "uuid": uuid }))
+async fn restore_chat(caller: Caller, ChatId(uuid): ChatId) -> DetailResult<Json<Chat>> {
+    let chat: Item<Chat> = caller
+        .forward("RestoreChat", json!({ "uuid": uuid }))
         .await?;
     Ok(Json(chat.item))
 }
@@ -398,13 +380,9 @@ struct WithContext {
     params(("chat_id" = Uuid, Path)),
     responses((status = 200, body = ChatContext), (status = 404, body = Detail))
 )]
-async fn chat_context(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ChatId(uuid): ChatId,
-) -> DetailResult<Json<ChatContext>> {
-    let chat: Item<WithContext> = state
-        .forward(&headers, "ChatContext", json!({ "uuid": uuid }))
+async fn chat_context(caller: Caller, ChatId(uuid): ChatId) -> DetailResult<Json<ChatContext>> {
+    let chat: Item<WithContext> = caller
+        .forward("ChatContext", json!({ "uuid": uuid }))
         .await?;
     Ok(Json(chat.item.context))
 }
@@ -430,8 +408,7 @@ struct ExportContent {
     )
 )]
 async fn export_chat(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
 ) -> DetailResult<Json<Value>> {
@@ -455,7 +432,7 @@ async fn export_chat(
         "includeMetadata": params.include_metadata.is_none_or(|flag| flag.0),
         "includeCharacter": params.include_character.is_none_or(|flag| flag.0),
     });
-    let chat: Item<WithExport> = state.forward(&headers, "ExportChat", variables).await?;
+    let chat: Item<WithExport> = caller.forward("ExportChat", variables).await?;
     let content = chat.item.export.content;
     Ok(Json(if format == "json" {
         serde_json::from_str(&content).unwrap_or(Value::String(content))
@@ -481,17 +458,13 @@ const COMPLETE_SUNSET: &str = "Thu, 31 Dec 2026 23:59:59 GMT";
         (status = 429, description = "Rate limit exceeded for chat completion; see Retry-After", body = Detail),
     )
 )]
-async fn complete_chat(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ChatId(uuid): ChatId,
-) -> Response {
+async fn complete_chat(caller: Result<Caller, DetailError>, ChatId(uuid): ChatId) -> Response {
+    // A refusal, the caller's too, carries the deprecation headers.
     let answer = async {
-        let principal = state.authenticate(&headers).await?;
-        let _: Item<Value> = state
-            .forward_as(principal, "GetChat", json!({ "uuid": uuid }))
-            .await?;
-        if let Err(wait) = state.complete_limiter.check((principal.account_id, uuid)) {
+        let caller = caller?;
+        let _: Item<Value> = caller.forward("GetChat", json!({ "uuid": uuid })).await?;
+        let key = (caller.principal.account_id, uuid);
+        if let Err(wait) = caller.state.complete_limiter.check(key) {
             let seconds = wait.max(Duration::from_secs(1)).as_secs_f64().ceil() as u64;
             return Err(DetailError::rate_limited(
                 "Rate limit exceeded for chat completion",

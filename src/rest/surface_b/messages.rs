@@ -1,11 +1,7 @@
 //! `/api/v1/chats/{chat_id}/messages` and its search.
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{RawQuery, State},
-    http::{HeaderMap, StatusCode},
-};
+use super::Caller;
+use axum::{Json, body::Bytes, extract::RawQuery, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -152,8 +148,7 @@ impl PlaceholderNames {
     )
 )]
 async fn list_chat_messages(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
 ) -> DetailResult<Json<ChatMessages>> {
@@ -162,9 +157,7 @@ async fn list_chat_messages(
     let offset = input::offset(params.offset)?;
     let mut variables = input::two_pages(limit, offset);
     variables.insert("uuid".into(), json!(uuid));
-    let listed: Listed = state
-        .forward(&headers, "ListChatMessages", variables.into())
-        .await?;
+    let listed: Listed = caller.forward("ListChatMessages", variables.into()).await?;
     let mut messages = listed.page.items;
     messages.extend(listed.more.into_iter().flat_map(|more| more.items));
     Ok(Json(ChatMessages {
@@ -187,8 +180,7 @@ async fn list_chat_messages(
     )
 )]
 async fn create_chat_message(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ChatId(uuid): ChatId,
     body: Bytes,
 ) -> DetailResult<(StatusCode, Json<ChatMessage>)> {
@@ -207,8 +199,8 @@ async fn create_chat_message(
         }
     };
     let message = json!({ "chatSessionUuid": uuid, "role": role, "content": body.content });
-    let created: Item = state
-        .forward(&headers, "CreateChatMessage", json!({ "input": message }))
+    let created: Item = caller
+        .forward("CreateChatMessage", json!({ "input": message }))
         .await?;
     let WithNames { message, names } = created.item;
     Ok((StatusCode::CREATED, Json(names.fill(message))))
@@ -225,8 +217,7 @@ async fn create_chat_message(
     )
 )]
 async fn search_chat_messages(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     ChatId(uuid): ChatId,
     RawQuery(query): RawQuery,
 ) -> DetailResult<Json<SearchResults>> {
@@ -236,9 +227,7 @@ async fn search_chat_messages(
     }
     let limit = input::bounded("limit", params.limit.unwrap_or(50), 1..=200)?;
     let variables = json!({ "uuid": uuid, "query": params.query, "limit": limit });
-    let found: Found = state
-        .forward(&headers, "SearchChatMessages", variables)
-        .await?;
+    let found: Found = caller.forward("SearchChatMessages", variables).await?;
     let messages: Vec<ChatMessage> = found
         .items
         .into_iter()

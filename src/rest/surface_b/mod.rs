@@ -148,6 +148,9 @@ impl From<Failure> for DetailError {
 
 pub type DetailResult<T> = Result<T, DetailError>;
 
+/// The caller of a surface B route; a failed authentication answers in surface B's shape.
+pub type Caller = crate::rest::Caller<DetailError>;
+
 /// The `{chat_id}` of a route. An id that is not a UUID names no chat: 404, as the origin answers
 /// (it looks ids up as strings).
 pub struct ChatId(pub uuid::Uuid);
