@@ -17,6 +17,7 @@ mod model_server;
 mod multi_user;
 mod openapi;
 mod operability;
+mod operations;
 mod origin_clients;
 mod origin_tests;
 mod pagination;

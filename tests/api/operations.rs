@@ -1,0 +1,198 @@
+//! The REST surfaces' named operations (`src/rest/operations/*.graphql`): each one is valid
+//! against the schema the server serves, and each one is forwarded by a REST handler. That each
+//! answer decodes into its REST type is what the route tests (`rest_a`, `rest_b`,
+//! `origin_clients`) and the fuzzing of every OpenAPI operation check: a mismatch is a 500 there.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::{
+    parse_query, parse_schema,
+    types::{BaseType, ServiceDocument, Type, TypeKind, TypeSystemDefinition},
+};
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+fn operation_files() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rest/operations");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .expect("the operations directory reads")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "graphql"))
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                std::fs::read_to_string(&path).expect("the file reads"),
+            )
+        })
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 9,
+        "the operation files are missing: {files:?}"
+    );
+    files
+}
+
+/// The input types of the schema: enums by their first value, input objects by their fields.
+struct Inputs(ServiceDocument);
+
+impl Inputs {
+    /// A value of type `ty`, or `None` for a nullable one (left out). `Upload` is `null`: the
+    /// file travels in a multipart part.
+    fn value_of(&self, ty: &Type) -> Option<Value> {
+        if ty.nullable {
+            return None;
+        }
+        Some(match &ty.base {
+            BaseType::List(item) => json!([self.value_of(item).unwrap_or(Value::Null)]),
+            BaseType::Named(name) => match name.as_str() {
+                "Int" => json!(1),
+                "Float" => json!(1.0),
+                "String" | "ID" => json!("1"),
+                "Boolean" => json!(false),
+                "UUID" => json!("00000000-0000-4000-8000-000000000001"),
+                "DateTime" => json!("2026-01-01T00:00:00Z"),
+                "JSON" => json!({}),
+                "Upload" => Value::Null,
+                other => self.named(other),
+            },
+        })
+    }
+
+    fn named(&self, name: &str) -> Value {
+        let definition = self
+            .0
+            .definitions
+            .iter()
+            .find_map(|definition| match definition {
+                TypeSystemDefinition::Type(ty) if ty.node.name.node.as_str() == name => {
+                    Some(&ty.node.kind)
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("the schema has no type {name}"));
+        match definition {
+            TypeKind::Enum(enumeration) => json!(enumeration.values[0].node.value.node.as_str()),
+            TypeKind::InputObject(input) => Value::Object(
+                input
+                    .fields
+                    .iter()
+                    .filter(|field| field.node.default_value.is_none())
+                    .filter_map(|field| {
+                        let value = self.value_of(&field.node.ty.node)?;
+                        Some((field.node.name.node.to_string(), value))
+                    })
+                    .collect(),
+            ),
+            other => panic!("{name} is not an input type: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_rest_operation_is_valid_against_the_served_schema() {
+    let app = spawn_app().await;
+    let inputs = Inputs(parse_schema(parley::graphql::sdl()).expect("the SDL parses"));
+    let mut checked = 0;
+    for (file, source) in operation_files() {
+        let document = parse_query(&source).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for (name, operation) in document.operations.iter() {
+            let name = name.unwrap_or_else(|| panic!("{file}: an operation without a name"));
+            let mut variables = serde_json::Map::new();
+            let mut uploads = Vec::new();
+            for variable in &operation.node.variable_definitions {
+                let ty = &variable.node.var_type.node;
+                if let Some(value) = inputs.value_of(ty) {
+                    variables.insert(variable.node.name.node.to_string(), value);
+                }
+                if matches!(&ty.base, BaseType::Named(named) if named.as_str() == "Upload") {
+                    uploads.push(format!("variables.{}", variable.node.name.node));
+                }
+            }
+            let request =
+                json!({ "query": source, "operationName": name.as_str(), "variables": variables });
+            let body = app.send_operation(request, &uploads).await;
+            // A resolver's error (NOT_FOUND for id 1, ...) has a path; one the document or its
+            // variables cause (unknown field, wrong type) is raised before execution and has none.
+            let invalid: Vec<&Value> = body["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|error| error.get("path").is_none())
+                .collect();
+            assert!(
+                invalid.is_empty(),
+                "{file}: {name} is not valid: {invalid:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 50, "only {checked} operations were checked");
+}
+
+#[test]
+fn every_rest_operation_is_forwarded_by_a_handler() {
+    let mut sources = String::new();
+    let rest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rest");
+    let mut stack = vec![rest];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).expect("the directory reads") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push_str(&std::fs::read_to_string(&path).expect("the file reads"));
+            }
+        }
+    }
+    let mut unused: HashMap<String, Vec<String>> = HashMap::new();
+    for (file, source) in operation_files() {
+        let document = parse_query(&source).expect("the document parses");
+        for (name, _) in document.operations.iter() {
+            let name = name.expect("a named operation");
+            if !sources.contains(&format!("\"{name}\"")) {
+                unused
+                    .entry(file.clone())
+                    .or_default()
+                    .push(name.to_string());
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "operations no handler forwards: {unused:?}"
+    );
+}
+
+impl crate::helpers::TestApp {
+    /// POSTs a GraphQL request as the app's account: JSON, or the GraphQL multipart request with
+    /// a small file for each of `uploads` (variable paths). The status must be 200.
+    async fn send_operation(&self, request: Value, uploads: &[String]) -> Value {
+        let url = format!("{}/graphql", self.address);
+        let builder = self.client.post(url).header("X-API-KEY", &self.api_key);
+        let builder = if uploads.is_empty() {
+            builder.json(&request)
+        } else {
+            let map: serde_json::Map<String, Value> = uploads
+                .iter()
+                .enumerate()
+                .map(|(i, path)| (i.to_string(), json!([path])))
+                .collect();
+            let mut form = reqwest::multipart::Form::new()
+                .text("operations", request.to_string())
+                .text("map", Value::Object(map).to_string());
+            for i in 0..uploads.len() {
+                let part = reqwest::multipart::Part::bytes(b"{}".to_vec()).file_name("card.json");
+                form = form.part(i.to_string(), part);
+            }
+            builder.multipart(form)
+        };
+        let response = builder.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("a JSON answer");
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
