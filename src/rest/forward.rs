@@ -42,6 +42,88 @@ const DOCUMENTS: &[(&str, &str)] = documents![
     "settings",
 ];
 
+/// A labelled resource's operation file, whose five verbs [`labelled_verbs`] writes.
+struct Labelled {
+    file: &'static str,
+    ty: &'static str,
+    plural: &'static str,
+    /// The delete's arguments besides the id: `(name, type)`.
+    delete: &'static [(&'static str, &'static str)],
+}
+
+const LABELLED: &[Labelled] = &[
+    Labelled {
+        file: "characters.graphql",
+        ty: "Character",
+        plural: "Characters",
+        delete: &[("cascade", "Boolean!")],
+    },
+    Labelled {
+        file: "user_profiles.graphql",
+        ty: "UserProfile",
+        plural: "UserProfiles",
+        delete: &[],
+    },
+    Labelled {
+        file: "ai_models.graphql",
+        ty: "AiModel",
+        plural: "AiModels",
+        delete: &[],
+    },
+    Labelled {
+        file: "system_prompts.graphql",
+        ty: "SystemPrompt",
+        plural: "SystemPrompts",
+        delete: &[],
+    },
+];
+
+/// List, get, create, update and delete of a labelled resource, on its `{Type}Fields` fragment:
+/// `ListCharacters`, `GetCharacter`, `CreateCharacter`, `UpdateCharacter`, `DeleteCharacter`.
+fn labelled_verbs(ty: &str, plural: &str, delete_args: &[(&str, &str)]) -> String {
+    let lower = |name: &str| name[..1].to_lowercase() + &name[1..];
+    let (one, many) = (lower(ty), lower(plural));
+    let variables: String = delete_args
+        .iter()
+        .map(|(n, t)| format!(", ${n}: {t}"))
+        .collect();
+    let arguments: String = delete_args
+        .iter()
+        .map(|(n, _)| format!(", {n}: ${n}"))
+        .collect();
+    format!(
+        "query List{plural}($first: Int!, $offset: Int!) {{
+  page: {many}(first: $first, offset: $offset) {{
+    total_items: totalCount
+    items: nodes {{ ...{ty}Fields }}
+  }}
+}}
+query Get{ty}($id: Int!) {{ item: {one}(id: $id) {{ ...{ty}Fields }} }}
+mutation Create{ty}($input: Create{ty}Input!) {{
+  item: create{ty}(input: $input) {{ ...{ty}Fields }}
+}}
+mutation Update{ty}($id: Int!, $input: Update{ty}Input!) {{
+  item: update{ty}(id: $id, input: $input) {{ ...{ty}Fields }}
+}}
+mutation Delete{ty}($id: Int!{variables}) {{ deleted: delete{ty}(id: $id{arguments}) }}
+"
+    )
+}
+
+/// Each operation file's source, the labelled resources' with their five verbs added.
+pub fn documents() -> Vec<(&'static str, String)> {
+    DOCUMENTS
+        .iter()
+        .map(|(file, source)| {
+            let verbs = LABELLED
+                .iter()
+                .find(|labelled| labelled.file == *file)
+                .map(|labelled| labelled_verbs(labelled.ty, labelled.plural, labelled.delete));
+            (*file, format!("{source}{}", verbs.unwrap_or_default()))
+        })
+        .collect()
+}
+
 /// Named operations, each as a parsed document of its own: the operation and the fragments it
 /// uses. Every request clones its document and async-graphql validates all of it, so a document
 /// holding a whole file (up to eight operations) cost each request that much more.
@@ -54,8 +136,8 @@ impl Operations {
     /// the first test that starts the app.
     pub fn load() -> Self {
         let mut by_name = HashMap::new();
-        for (file, source) in DOCUMENTS {
-            let document = async_graphql::parser::parse_query(source)
+        for (file, source) in documents() {
+            let document = async_graphql::parser::parse_query(&source)
                 .unwrap_or_else(|e| panic!("src/rest/operations/{file}: {e}"));
             for (name, operation) in document.operations.iter() {
                 let name = name.unwrap_or_else(|| panic!("{file}: every operation needs a name"));

@@ -1,4 +1,5 @@
-//! The REST surfaces' named operations (`src/rest/operations/*.graphql`): each one is valid
+//! The REST surfaces' named operations (`src/rest/operations/*.graphql`, with the verbs
+//! `forward::documents` adds to the labelled resources' files): each one is valid
 //! against the schema the server serves, and each one is forwarded by a REST handler. That each
 //! answer decodes into its REST type is what the route tests (`rest_a`, `rest_b`,
 //! `origin_clients`) and the fuzzing of every OpenAPI operation check: a mismatch is a 500 there.
@@ -13,21 +14,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
-fn operation_files() -> Vec<(String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rest/operations");
-    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
-        .expect("the operations directory reads")
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "graphql"))
-        .map(|path| {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (
-                name,
-                std::fs::read_to_string(&path).expect("the file reads"),
-            )
-        })
-        .collect();
-    files.sort();
+fn operation_files() -> Vec<(&'static str, String)> {
+    let files = parley::rest::forward::documents();
     assert!(
         files.len() >= 9,
         "the operation files are missing: {files:?}"
@@ -154,7 +142,7 @@ fn every_rest_operation_is_forwarded_by_a_handler() {
             let name = name.expect("a named operation");
             if !sources.contains(&format!("\"{name}\"")) {
                 unused
-                    .entry(file.clone())
+                    .entry(file.to_owned())
                     .or_default()
                     .push(name.to_string());
             }
