@@ -54,6 +54,32 @@ def ceilings(anchor, parley, parley_sql, concs):
                 print(f"    3x PostGraphile at c{conc} = {target:.1f} req/s = {target / best:.2f}x the faster SQL")
 
 
+def baseline(run, parley, misses):
+    """With `BASELINE=<rev>`: each row of this build against the same row of the baseline's, both
+    measured in the same rounds; a row more than 5% slower in req/s is a miss."""
+    if not any(name.startswith("base:") for (_, name, _) in parley):
+        return
+    revisions = lines_of(run, "baseline.txt", misses)
+    said = revisions[0].split() if revisions else ["?", "?"]
+    print()
+    print(f"Against the baseline {said[0]} (this build {said[1]}; same run, mirrored halves):")
+    for (backend, name, conc), (rps, _, p99, _) in sorted(parley.items()):
+        if name.startswith("base:"):
+            continue
+        base = parley.get((backend, "base:" + name, conc))
+        if base is None:
+            misses.append(f"baseline row missing: {backend} {name} c{conc}")
+            continue
+        b_rps, _, b_p99, b_err = base
+        ratio = rps / b_rps
+        print(f"  {backend:<9} {name:<22} c{conc:<3} {rps:>9.1f} vs {b_rps:>9.1f} req/s = {ratio:.3f}x, "
+              f"p99 {p99:.2f} vs {b_p99:.2f} ms")
+        if ratio < 0.95:
+            misses.append(f"{backend} {name} c{conc}: {ratio:.3f}x the baseline's req/s (> 5% slower)")
+        if b_err:
+            misses.append(f"baseline {backend} {name} c{conc}: {b_err} errors")
+
+
 BACKENDS = ("postgres", "sqlite")
 QUERIES = ("sessions100", "session_messages")
 # Every row bench/run measures, per backend and concurrency.
@@ -179,6 +205,7 @@ def main():
             row = parley.get((backend, "typename", conc))
             if row and row[3]:
                 misses.append(f"{backend} typename c{conc}: {row[3]} errors")
+    baseline(run, parley, misses)
     print()
     ceilings(anchor, parley, parley_sql, concs)
     print()

@@ -73,6 +73,25 @@ class Verdict(unittest.TestCase):
         self.assertEqual(status, 0, output)
         self.assertIn("every target met", output)
 
+    def test_each_row_is_held_to_its_baseline(self):
+        def with_baseline(slower):
+            files = good_run()
+            base = [line.replace(" ", " base:", 1) for line in files["results.tsv"]]
+            if slower:
+                # This build's 100 sessions at c16 on PostgreSQL: 400 req/s against 440 (0.91x).
+                base = [line.replace("rps=400.0", "rps=440.0", 1)
+                        if line.startswith("postgres base:sessions100 16 ") else line for line in base]
+            files["results.tsv"] = files["results.tsv"] + base
+            files["baseline.txt"] = ["abc1234 def5678"]
+            return files
+        status, output = verdict(with_baseline(slower=False))
+        self.assertEqual(status, 0, output)
+        self.assertIn("Against the baseline abc1234", output)
+        self.assertFails(with_baseline(slower=True), "postgres sessions100 c16: 0.909x the baseline's req/s")
+        files = with_baseline(slower=False)
+        files["results.tsv"] = [line for line in files["results.tsv"] if "base:typename 64" not in line]
+        self.assertFails(files, "baseline row missing: postgres typename c64")
+
     def test_a_missing_file_fails(self):
         for name in good_run():
             with self.subTest(name=name):
