@@ -6,43 +6,29 @@ use super::DateTime;
 /// The caller's account.
 pub struct Account(pub account::Model);
 
-#[Object]
-impl Account {
-    async fn id(&self) -> i32 {
-        self.0.id
-    }
-    async fn username(&self) -> &str {
-        &self.0.username
-    }
-    async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
+super::object_fields! {
+    #[Object]
+    impl Account {
+        id: i32,
+        username: &str,
+        created_at: DateTime,
     }
 }
 
 /// An API key, without the key itself (only its first characters).
 pub struct ApiKey(pub api_key::Model);
 
-#[Object]
-impl ApiKey {
-    async fn id(&self) -> i32 {
-        self.0.id
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    /// The key's first characters, to tell keys apart.
-    async fn prefix(&self) -> &str {
-        &self.0.prefix
-    }
-    async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
-    }
-    /// When the key last authenticated a request (to within a minute).
-    async fn last_used_at(&self) -> Option<DateTime> {
-        self.0.last_used_at.map(Into::into)
-    }
-    async fn revoked_at(&self) -> Option<DateTime> {
-        self.0.revoked_at.map(Into::into)
+super::object_fields! {
+    #[Object]
+    impl ApiKey {
+        id: i32,
+        name: &str,
+        /// The key's first characters, to tell keys apart.
+        prefix: &str,
+        created_at: DateTime,
+        /// When the key last authenticated a request (to within a minute).
+        last_used_at: Option<DateTime>,
+        revoked_at: Option<DateTime>,
     }
 }
 

@@ -46,96 +46,66 @@ fn strings(value: &serde_json::Value) -> Vec<String> {
 
 // Serial: the fields need nothing from each other or from I/O (but the rare card exports), and
 // resolving them one after another spares async-graphql's per-field task set.
-#[Object(serial)]
-impl Character {
-    async fn id(&self) -> i32 {
-        self.0.id
-    }
-    /// Unique per owner.
-    async fn label(&self) -> &str {
-        &self.0.label
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn avatar_image(&self) -> Option<&str> {
-        self.0.avatar_image.as_deref()
-    }
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
-    }
-    async fn personality(&self) -> Option<&str> {
-        self.0.personality.as_deref()
-    }
-    async fn scenario(&self) -> Option<&str> {
-        self.0.scenario.as_deref()
-    }
-    /// The card's `first_mes`: the character's opening line.
-    async fn first_message(&self) -> Option<&str> {
-        self.0.first_message.as_deref()
-    }
-    async fn alternate_greetings(&self) -> Vec<String> {
-        strings(&self.0.alternate_greetings)
-    }
-    /// The card's `mes_example`.
-    async fn message_example(&self) -> Option<&str> {
-        self.0.message_example.as_deref()
-    }
-    async fn creator_notes(&self) -> Option<&str> {
-        self.0.creator_notes.as_deref()
-    }
-    /// The card's own system prompt (distinct from the SystemPrompt a session uses).
-    async fn system_prompt(&self) -> Option<&str> {
-        self.0.system_prompt.as_deref()
-    }
-    async fn post_history_instructions(&self) -> Option<&str> {
-        self.0.post_history_instructions.as_deref()
-    }
-    async fn tags(&self) -> Vec<String> {
-        strings(&self.0.tags)
-    }
-    async fn creator(&self) -> Option<&str> {
-        self.0.creator.as_deref()
-    }
-    async fn character_version(&self) -> Option<&str> {
-        self.0.character_version.as_deref()
-    }
-    /// Card extensions, kept as they came.
-    async fn extensions(&self) -> Json<&serde_json::Value> {
-        Json(&self.0.extensions)
-    }
-    /// The character as a community character card (JSON), with whatever its import kept
-    /// (lorebook, nickname, ...). V3 gives `modification_date` as the character's last change.
-    async fn card(&self, ctx: &Context<'_>, format: CardFormat) -> Result<Json<serde_json::Value>> {
-        let scope = request_scope(ctx)?;
-        let stored = stored(scope.db, scope.principal, self.0.id)
-            .boxed()
-            .await
-            .map_err(|e| e.extend())?;
-        let spec = match format {
-            CardFormat::V2 => card::CardSpec::V2,
-            CardFormat::V3 => card::CardSpec::V3,
-        };
-        Ok(Json(card::to_json(&self.0, stored.as_ref(), spec)))
-    }
-    /// The character as a PNG card, base64-encoded: the image it was imported with (or a plain
-    /// one) carrying the V2 card in a `chara` chunk and the V3 card in a `ccv3` chunk.
-    async fn card_png(&self, ctx: &Context<'_>) -> Result<String> {
-        let scope = request_scope(ctx)?;
-        let png: crate::error::AppResult<_> = async {
-            let stored = stored(scope.db, scope.principal, self.0.id).await?;
-            card::to_png(&self.0, stored.as_ref())
+super::object_fields! {
+    #[Object(serial)]
+    impl Character {
+        id: i32,
+        /// Unique per owner.
+        label: &str,
+        name: &str,
+        avatar_image: Option<&str>,
+        description: Option<&str>,
+        personality: Option<&str>,
+        scenario: Option<&str>,
+        /// The card's `first_mes`: the character's opening line.
+        first_message: Option<&str>,
+        async fn alternate_greetings(&self) -> Vec<String> {
+            strings(&self.0.alternate_greetings)
         }
-        .boxed()
-        .await;
-        let png = png.map_err(|e| e.extend())?;
-        Ok(base64::engine::general_purpose::STANDARD.encode(png))
-    }
-    async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
-    }
-    async fn updated_at(&self) -> DateTime {
-        self.0.updated_at.into()
+        /// The card's `mes_example`.
+        message_example: Option<&str>,
+        creator_notes: Option<&str>,
+        /// The card's own system prompt (distinct from the SystemPrompt a session uses).
+        system_prompt: Option<&str>,
+        post_history_instructions: Option<&str>,
+        async fn tags(&self) -> Vec<String> {
+            strings(&self.0.tags)
+        }
+        creator: Option<&str>,
+        character_version: Option<&str>,
+        /// Card extensions, kept as they came.
+        async fn extensions(&self) -> Json<&serde_json::Value> {
+            Json(&self.0.extensions)
+        }
+        /// The character as a community character card (JSON), with whatever its import kept
+        /// (lorebook, nickname, ...). V3 gives `modification_date` as the character's last change.
+        async fn card(&self, ctx: &Context<'_>, format: CardFormat) -> Result<Json<serde_json::Value>> {
+            let scope = request_scope(ctx)?;
+            let stored = stored(scope.db, scope.principal, self.0.id)
+                .boxed()
+                .await
+                .map_err(|e| e.extend())?;
+            let spec = match format {
+                CardFormat::V2 => card::CardSpec::V2,
+                CardFormat::V3 => card::CardSpec::V3,
+            };
+            Ok(Json(card::to_json(&self.0, stored.as_ref(), spec)))
+        }
+        /// The character as a PNG card, base64-encoded: the image it was imported with (or a plain
+        /// one) carrying the V2 card in a `chara` chunk and the V3 card in a `ccv3` chunk.
+        async fn card_png(&self, ctx: &Context<'_>) -> Result<String> {
+            let scope = request_scope(ctx)?;
+            let png: crate::error::AppResult<_> = async {
+                let stored = stored(scope.db, scope.principal, self.0.id).await?;
+                card::to_png(&self.0, stored.as_ref())
+            }
+            .boxed()
+            .await;
+            let png = png.map_err(|e| e.extend())?;
+            Ok(base64::engine::general_purpose::STANDARD.encode(png))
+        }
+        created_at: DateTime,
+        updated_at: DateTime,
     }
 }
 

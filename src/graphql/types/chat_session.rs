@@ -197,210 +197,182 @@ impl ChatSession {
 // task set. Their relations do not wait for each other: the list and the single-session query
 // prefetch them (see `ChatSession::prefetch`), and across the rows of a list the loaders batch
 // as before (the rows still resolve concurrently).
-#[Object(serial)]
-impl ChatSession {
-    /// The integer id (surface A's `chat_session_id`).
-    async fn id(&self) -> i32 {
-        self.0.id
-    }
-    /// The stable public id (surface B's `chat_id`).
-    async fn uuid(&self) -> Uuid {
-        self.0.uuid
-    }
-    async fn title(&self) -> Option<&str> {
-        self.0.title.as_deref()
-    }
-    async fn character_id(&self) -> i32 {
-        self.0.character_id
-    }
-    async fn user_profile_id(&self) -> Option<i32> {
-        self.0.user_profile_id
-    }
-    async fn ai_model_id(&self) -> Option<i32> {
-        self.0.ai_model_id
-    }
-    async fn system_prompt_id(&self) -> Option<i32> {
-        self.0.system_prompt_id
-    }
-    async fn pre_prompt(&self) -> Option<&str> {
-        self.0.pre_prompt.as_deref()
-    }
-    async fn pre_prompt_enabled(&self) -> bool {
-        self.0.pre_prompt_enabled
-    }
-    async fn post_prompt(&self) -> Option<&str> {
-        self.0.post_prompt.as_deref()
-    }
-    async fn post_prompt_enabled(&self) -> bool {
-        self.0.post_prompt_enabled
-    }
-    /// 1 to 5 stars.
-    async fn rating(&self) -> Option<i32> {
-        self.0.rating
-    }
-    async fn start_time(&self) -> DateTime {
-        self.0.start_time.into()
-    }
-    async fn updated_at(&self) -> DateTime {
-        self.0.updated_at.into()
-    }
-    /// Adds one on every update (optimistic locking).
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
+super::object_fields! {
+    #[Object(serial)]
+    impl ChatSession {
+        /// The integer id (surface A's `chat_session_id`).
+        id: i32,
+        /// The stable public id (surface B's `chat_id`).
+        uuid: Uuid,
+        title: Option<&str>,
+        character_id: i32,
+        user_profile_id: Option<i32>,
+        ai_model_id: Option<i32>,
+        system_prompt_id: Option<i32>,
+        pre_prompt: Option<&str>,
+        pre_prompt_enabled: bool,
+        post_prompt: Option<&str>,
+        post_prompt_enabled: bool,
+        /// 1 to 5 stars.
+        rating: Option<i32>,
+        start_time: DateTime,
+        updated_at: DateTime,
+        /// Adds one on every update (optimistic locking).
+        version: i32,
 
-    // The fields below that wait for something await a boxed future: async-graphql boxes every
-    // field's resolution with room for the largest field of the type, so one large inline
-    // future (a loader call, the context assembly) would make every `id` of a list as large,
-    // in memory and in the copies of it (bench/RESULTS.md).
+        // The fields below that wait for something await a boxed future: async-graphql boxes every
+        // field's resolution with room for the largest field of the type, so one large inline
+        // future (a loader call, the context assembly) would make every `id` of a list as large,
+        // in memory and in the copies of it (bench/RESULTS.md).
 
-    async fn character(&self, ctx: &Context<'_>) -> Result<Character> {
-        if let Some(found) = &self.1.character {
-            return Ok(Character(found.clone()));
+        async fn character(&self, ctx: &Context<'_>) -> Result<Character> {
+            if let Some(found) = &self.1.character {
+                return Ok(Character(found.clone()));
+            }
+            let id = self.0.character_id;
+            let found = request_scope(ctx)?.loaders.character.load_one(id).boxed();
+            found
+                .await
+                .map_err(|e| e.extend())?
+                .map(Character)
+                .ok_or_else(|| AppError::not_found("Character", id).extend())
         }
-        let id = self.0.character_id;
-        let found = request_scope(ctx)?.loaders.character.load_one(id).boxed();
-        found
-            .await
-            .map_err(|e| e.extend())?
-            .map(Character)
-            .ok_or_else(|| AppError::not_found("Character", id).extend())
-    }
 
-    async fn user_profile(&self, ctx: &Context<'_>) -> Result<Option<UserProfile>> {
-        let Some(id) = self.0.user_profile_id else {
-            return Ok(None);
-        };
-        if let Some(found) = &self.1.user_profile {
-            return Ok(Some(UserProfile(found.clone())));
+        async fn user_profile(&self, ctx: &Context<'_>) -> Result<Option<UserProfile>> {
+            let Some(id) = self.0.user_profile_id else {
+                return Ok(None);
+            };
+            if let Some(found) = &self.1.user_profile {
+                return Ok(Some(UserProfile(found.clone())));
+            }
+            let loaders = &request_scope(ctx)?.loaders;
+            let found = loaders.user_profile.load_one(id).boxed().await;
+            Ok(found.map_err(|e| e.extend())?.map(UserProfile))
         }
-        let loaders = &request_scope(ctx)?.loaders;
-        let found = loaders.user_profile.load_one(id).boxed().await;
-        Ok(found.map_err(|e| e.extend())?.map(UserProfile))
-    }
 
-    async fn ai_model(&self, ctx: &Context<'_>) -> Result<Option<AiModel>> {
-        let Some(id) = self.0.ai_model_id else {
-            return Ok(None);
-        };
-        if let Some(found) = &self.1.ai_model {
-            return Ok(Some(AiModel(found.clone())));
+        async fn ai_model(&self, ctx: &Context<'_>) -> Result<Option<AiModel>> {
+            let Some(id) = self.0.ai_model_id else {
+                return Ok(None);
+            };
+            if let Some(found) = &self.1.ai_model {
+                return Ok(Some(AiModel(found.clone())));
+            }
+            let loaders = &request_scope(ctx)?.loaders;
+            let found = loaders.ai_model.load_one(id).boxed().await;
+            Ok(found.map_err(|e| e.extend())?.map(AiModel))
         }
-        let loaders = &request_scope(ctx)?.loaders;
-        let found = loaders.ai_model.load_one(id).boxed().await;
-        Ok(found.map_err(|e| e.extend())?.map(AiModel))
-    }
 
-    async fn system_prompt(&self, ctx: &Context<'_>) -> Result<Option<SystemPrompt>> {
-        let Some(id) = self.0.system_prompt_id else {
-            return Ok(None);
-        };
-        if let Some(found) = &self.1.system_prompt {
-            return Ok(Some(SystemPrompt(found.clone())));
+        async fn system_prompt(&self, ctx: &Context<'_>) -> Result<Option<SystemPrompt>> {
+            let Some(id) = self.0.system_prompt_id else {
+                return Ok(None);
+            };
+            if let Some(found) = &self.1.system_prompt {
+                return Ok(Some(SystemPrompt(found.clone())));
+            }
+            let loaders = &request_scope(ctx)?.loaders;
+            let found = loaders.system_prompt.load_one(id).boxed().await;
+            Ok(found.map_err(|e| e.extend())?.map(SystemPrompt))
         }
-        let loaders = &request_scope(ctx)?.loaders;
-        let found = loaders.system_prompt.load_one(id).boxed().await;
-        Ok(found.map_err(|e| e.extend())?.map(SystemPrompt))
-    }
 
-    /// The number of messages in the session.
-    async fn message_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        let loaders = &request_scope(ctx)?.loaders;
-        message_count(loaders, self.0.id)
-            .boxed()
-            .await
-            .map_err(|e| e.extend())
-    }
+        /// The number of messages in the session.
+        async fn message_count(&self, ctx: &Context<'_>) -> Result<u64> {
+            let loaders = &request_scope(ctx)?.loaders;
+            message_count(loaders, self.0.id)
+                .boxed()
+                .await
+                .map_err(|e| e.extend())
+        }
 
-    /// The prompt context a model gets for this session, in order: system prompt, character card,
-    /// pre-prompt (if enabled), history (or the character's first message), post-prompt (if
-    /// enabled), with `{{char}}` and `{{user}}` filled in.
-    async fn context(&self, ctx: &Context<'_>) -> Result<PromptContext> {
-        let scope = request_scope(ctx)?;
-        let context = prompt_context(scope.db, scope.principal, &self.0)
-            .boxed()
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(PromptContext {
-            character_name: context.character_name,
-            messages: context
-                .messages
-                .into_iter()
-                .map(|m| ContextMessage {
-                    role: m.role.to_owned(),
-                    content: m.content,
-                })
-                .collect(),
-        })
-    }
+        /// The prompt context a model gets for this session, in order: system prompt, character card,
+        /// pre-prompt (if enabled), history (or the character's first message), post-prompt (if
+        /// enabled), with `{{char}}` and `{{user}}` filled in.
+        async fn context(&self, ctx: &Context<'_>) -> Result<PromptContext> {
+            let scope = request_scope(ctx)?;
+            let context = prompt_context(scope.db, scope.principal, &self.0)
+                .boxed()
+                .await
+                .map_err(|e| e.extend())?;
+            Ok(PromptContext {
+                character_name: context.character_name,
+                messages: context
+                    .messages
+                    .into_iter()
+                    .map(|m| ContextMessage {
+                        role: m.role.to_owned(),
+                        content: m.content,
+                    })
+                    .collect(),
+            })
+        }
 
-    /// The session as a document: JSON, Markdown or plain text.
-    async fn export(
-        &self,
-        ctx: &Context<'_>,
-        format: ExportFormat,
-        #[graphql(default = true)] include_metadata: bool,
-        #[graphql(default = true)] include_character: bool,
-    ) -> Result<ChatExport> {
-        let scope = request_scope(ctx)?;
-        let transcript = transcript(scope.db, scope.principal, &self.0)
-            .boxed()
-            .await
-            .map_err(|e| e.extend())?;
-        let options = ExportOptions {
-            include_metadata,
-            include_character,
-        };
-        let content = match format {
-            ExportFormat::Json => transcript.json(options).to_string(),
-            ExportFormat::Markdown => transcript.markdown(options),
-            ExportFormat::Text => transcript.text(options),
-        };
-        Ok(ChatExport { format, content })
-    }
+        /// The session as a document: JSON, Markdown or plain text.
+        async fn export(
+            &self,
+            ctx: &Context<'_>,
+            format: ExportFormat,
+            #[graphql(default = true)] include_metadata: bool,
+            #[graphql(default = true)] include_character: bool,
+        ) -> Result<ChatExport> {
+            let scope = request_scope(ctx)?;
+            let transcript = transcript(scope.db, scope.principal, &self.0)
+                .boxed()
+                .await
+                .map_err(|e| e.extend())?;
+            let options = ExportOptions {
+                include_metadata,
+                include_character,
+            };
+            let content = match format {
+                ExportFormat::Json => transcript.json(options).to_string(),
+                ExportFormat::Markdown => transcript.markdown(options),
+                ExportFormat::Text => transcript.text(options),
+            };
+            Ok(ChatExport { format, content })
+        }
 
-    /// The session's messages, oldest first; `last: n` gives the newest n.
-    async fn messages(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        offset: Option<i32>,
-    ) -> Result<PageConnection<Message>> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        let loaders = request_scope(ctx)?.loaders.clone();
-        let session_id = self.0.id;
-        let page = loaders
-            .message_page
-            .load_one((session_id, args))
-            .boxed()
-            .await
-            .map_err(|e| e.extend())?
-            .ok_or_else(|| AppError::not_found("ChatSession", session_id).extend())?;
-        let total = match page.window.total_from_page(page.rows.len()) {
-            Some(total) => TotalCount::Known(total),
-            None => TotalCount::deferred(move || {
-                let loaders = loaders.clone();
-                Box::pin(async move { message_count(&loaders, session_id).await })
-            }),
-        };
-        Ok(assemble(
-            page.rows,
-            &page.window,
-            |row| Cursor {
-                key: None,
-                id: row.id,
-            },
-            total,
-        ))
+        /// The session's messages, oldest first; `last: n` gives the newest n.
+        async fn messages(
+            &self,
+            ctx: &Context<'_>,
+            first: Option<i32>,
+            after: Option<String>,
+            last: Option<i32>,
+            before: Option<String>,
+            offset: Option<i32>,
+        ) -> Result<PageConnection<Message>> {
+            let args = PageArgs {
+                first,
+                after,
+                last,
+                before,
+                offset,
+            };
+            let loaders = request_scope(ctx)?.loaders.clone();
+            let session_id = self.0.id;
+            let page = loaders
+                .message_page
+                .load_one((session_id, args))
+                .boxed()
+                .await
+                .map_err(|e| e.extend())?
+                .ok_or_else(|| AppError::not_found("ChatSession", session_id).extend())?;
+            let total = match page.window.total_from_page(page.rows.len()) {
+                Some(total) => TotalCount::Known(total),
+                None => TotalCount::deferred(move || {
+                    let loaders = loaders.clone();
+                    Box::pin(async move { message_count(&loaders, session_id).await })
+                }),
+            };
+            Ok(assemble(
+                page.rows,
+                &page.window,
+                |row| Cursor {
+                    key: None,
+                    id: row.id,
+                },
+                total,
+            ))
+        }
     }
 }
 

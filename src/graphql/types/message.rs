@@ -40,43 +40,33 @@ impl Message {
     }
 }
 
-#[Object(serial)]
-impl Message {
-    async fn id(&self) -> i32 {
-        self.0.id
-    }
-    async fn chat_session_id(&self) -> i32 {
-        self.0.chat_session_id
-    }
-    async fn role(&self) -> MessageRole {
-        MessageRole::parse(&self.0.role)
-    }
-    /// The role as model APIs write it: `user`, `assistant` or `system`.
-    async fn sender(&self) -> &str {
-        &self.0.role
-    }
-    /// The session's uuid (surface B's `conversation_id`). A message just written into a session
-    /// that was soft-deleted right after still says where it went: the answer to a write
-    /// describes that write.
-    async fn chat_session_uuid(&self, ctx: &Context<'_>) -> Result<Uuid> {
-        self.session(ctx).await.map(|session| session.uuid)
-    }
-    /// The session the message belongs to (as for `chatSessionUuid`, the one it was written
-    /// into even when that was soft-deleted right after).
-    async fn chat_session(&self, ctx: &Context<'_>) -> Result<ChatSession> {
-        self.session(ctx).await.map(ChatSession::from)
-    }
-    async fn content(&self) -> &str {
-        &self.0.content
-    }
-    async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
-    }
-    async fn updated_at(&self) -> DateTime {
-        self.0.updated_at.into()
-    }
-    /// Adds one on every update (optimistic locking).
-    async fn version(&self) -> i32 {
-        self.0.version
+super::object_fields! {
+    #[Object(serial)]
+    impl Message {
+        id: i32,
+        chat_session_id: i32,
+        async fn role(&self) -> MessageRole {
+            MessageRole::parse(&self.0.role)
+        }
+        /// The role as model APIs write it: `user`, `assistant` or `system`.
+        async fn sender(&self) -> &str {
+            &self.0.role
+        }
+        /// The session's uuid (surface B's `conversation_id`). A message just written into a session
+        /// that was soft-deleted right after still says where it went: the answer to a write
+        /// describes that write.
+        async fn chat_session_uuid(&self, ctx: &Context<'_>) -> Result<Uuid> {
+            self.session(ctx).await.map(|session| session.uuid)
+        }
+        /// The session the message belongs to (as for `chatSessionUuid`, the one it was written
+        /// into even when that was soft-deleted right after).
+        async fn chat_session(&self, ctx: &Context<'_>) -> Result<ChatSession> {
+            self.session(ctx).await.map(ChatSession::from)
+        }
+        content: &str,
+        created_at: DateTime,
+        updated_at: DateTime,
+        /// Adds one on every update (optimistic locking).
+        version: i32,
     }
 }

@@ -47,3 +47,65 @@ macro_rules! wraps {
     };
 }
 pub(crate) use wraps;
+
+/// An object type's `#[Object]` impl with its fields in schema order: `name: Type,` is the field
+/// that shows the model's column `name` ([`Column`]); a method is written out as it is.
+macro_rules! object_fields {
+    (#[$object:meta] impl $type:ident { $($body:tt)* }) => {
+        $crate::graphql::types::object_fields!(@munch #[$object] $type [] $($body)*);
+    };
+    (@munch #[$object:meta] $type:ident [$($out:tt)*]) => {
+        #[$object]
+        impl $type {
+            $($out)*
+        }
+    };
+    (@munch #[$object:meta] $type:ident [$($out:tt)*]
+        $(#[$doc:meta])* async fn $name:ident ($($args:tt)*) -> $ret:ty $body:block $($rest:tt)*) => {
+        $crate::graphql::types::object_fields!(@munch #[$object] $type
+            [$($out)* $(#[$doc])* async fn $name($($args)*) -> $ret $body] $($rest)*);
+    };
+    (@munch #[$object:meta] $type:ident [$($out:tt)*]
+        $(#[$doc:meta])* $name:ident: $ty:ty, $($rest:tt)*) => {
+        $crate::graphql::types::object_fields!(@munch #[$object] $type
+            [$($out)* $(#[$doc])* async fn $name(&self) -> $ty {
+                $crate::graphql::types::Column::read(&self.0.$name)
+            }] $($rest)*);
+    };
+}
+pub(crate) use object_fields;
+
+/// A column as the GraphQL field that shows it: strings borrowed, times as [`DateTime`].
+pub trait Column<'a, Field> {
+    fn read(&'a self) -> Field;
+}
+
+impl<'a, T: Copy> Column<'a, T> for T {
+    fn read(&'a self) -> T {
+        *self
+    }
+}
+
+impl<'a> Column<'a, &'a str> for String {
+    fn read(&'a self) -> &'a str {
+        self
+    }
+}
+
+impl<'a> Column<'a, Option<&'a str>> for Option<String> {
+    fn read(&'a self) -> Option<&'a str> {
+        self.as_deref()
+    }
+}
+
+impl<'a> Column<'a, DateTime> for chrono::DateTime<chrono::Utc> {
+    fn read(&'a self) -> DateTime {
+        DateTime(*self)
+    }
+}
+
+impl<'a> Column<'a, Option<DateTime>> for Option<chrono::DateTime<chrono::Utc>> {
+    fn read(&'a self) -> Option<DateTime> {
+        self.map(DateTime)
+    }
+}

@@ -17,23 +17,15 @@ use sea_orm::Set;
 pub struct SystemPrompt(pub std::sync::Arc<system_prompt::Model>);
 super::wraps!(SystemPrompt, system_prompt::Model, shared);
 
-#[Object(serial)]
-impl SystemPrompt {
-    async fn id(&self) -> i32 {
-        self.0.id
-    }
-    /// Unique per owner.
-    async fn label(&self) -> &str {
-        &self.0.label
-    }
-    async fn content(&self) -> &str {
-        &self.0.content
-    }
-    async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
-    }
-    async fn updated_at(&self) -> DateTime {
-        self.0.updated_at.into()
+super::object_fields! {
+    #[Object(serial)]
+    impl SystemPrompt {
+        id: i32,
+        /// Unique per owner.
+        label: &str,
+        content: &str,
+        created_at: DateTime,
+        updated_at: DateTime,
     }
 }
 
