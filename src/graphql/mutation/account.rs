@@ -19,6 +19,14 @@ fn payload(token: IssuedToken) -> AuthPayload {
     }
 }
 
+/// What `register` and `login` work with: the authenticator and the client's address.
+fn anonymous<'a>(ctx: &Context<'a>) -> Result<(&'a Authenticator, Option<ClientAddress>)> {
+    Ok((
+        ctx.data::<Authenticator>()?,
+        ctx.data_opt::<ClientAddress>().copied(),
+    ))
+}
+
 #[Object]
 impl AccountMutation {
     /// Creates an account (multi-user mode) and answers a token for it. Needs no credentials.
@@ -28,12 +36,9 @@ impl AccountMutation {
         username: String,
         password: String,
     ) -> Result<AuthPayload> {
-        let auth = ctx.data::<Authenticator>()?;
-        let client = ctx.data_opt::<ClientAddress>().copied();
-        auth.register(&username, &password, client)
-            .await
-            .map(payload)
-            .map_err(|e| e.extend())
+        let (auth, client) = anonymous(ctx)?;
+        let issued = auth.register(&username, &password, client).await;
+        issued.map(payload).map_err(|e| e.extend())
     }
 
     /// A token for an account's username and password. Needs no credentials.
@@ -43,12 +48,9 @@ impl AccountMutation {
         username: String,
         password: String,
     ) -> Result<AuthPayload> {
-        let auth = ctx.data::<Authenticator>()?;
-        let client = ctx.data_opt::<ClientAddress>().copied();
-        auth.login(&username, &password, client)
-            .await
-            .map(payload)
-            .map_err(|e| e.extend())
+        let (auth, client) = anonymous(ctx)?;
+        let issued = auth.login(&username, &password, client).await;
+        issued.map(payload).map_err(|e| e.extend())
     }
 
     /// A new API key for the caller's account; the key is in the answer, and only there.

@@ -59,12 +59,8 @@ async fn register(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> DetailResult<(StatusCode, Json<Token>)> {
-    let body: Credentials = input::json(&body)?;
-    let variables = json!({ "username": body.username, "password": body.password });
-    let issued: Issued = state
-        .forward_anonymous("Register", variables, ClientAddress::of(connect))
-        .await?;
-    Ok((StatusCode::CREATED, Json(issued.token)))
+    let token = issue(&state, "Register", connect, &body).await?;
+    Ok((StatusCode::CREATED, Json(token)))
 }
 
 /// Get a token for an account's username and password.
@@ -83,10 +79,20 @@ async fn login(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> DetailResult<Json<Token>> {
-    let body: Credentials = input::json(&body)?;
+    Ok(Json(issue(&state, "Login", connect, &body).await?))
+}
+
+/// Runs `Register` or `Login` on the body's credentials, from the client's address.
+async fn issue(
+    state: &AppState,
+    operation: &str,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: &[u8],
+) -> DetailResult<Token> {
+    let body: Credentials = input::json(body)?;
     let variables = json!({ "username": body.username, "password": body.password });
     let issued: Issued = state
-        .forward_anonymous("Login", variables, ClientAddress::of(connect))
+        .forward_anonymous(operation, variables, ClientAddress::of(connect))
         .await?;
-    Ok(Json(issued.token))
+    Ok(issued.token)
 }
