@@ -132,7 +132,8 @@ impl<'ast> Visit<'ast> for Names {
     }
 }
 
-fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
+/// The `.rs` files under `dir`, at any depth.
+pub fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("the source directory reads") {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {

@@ -122,19 +122,13 @@ async fn every_rest_operation_is_valid_against_the_served_schema() {
 
 #[test]
 fn every_rest_operation_is_forwarded_by_a_handler() {
-    let mut sources = String::new();
+    let mut files = Vec::new();
     let rest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rest");
-    let mut stack = vec![rest];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).expect("the directory reads") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                sources.push_str(&std::fs::read_to_string(&path).expect("the file reads"));
-            }
-        }
-    }
+    crate::layers::rust_files(&rest, &mut files);
+    let sources: String = files
+        .iter()
+        .map(|file| std::fs::read_to_string(file).expect("the file reads"))
+        .collect();
     let mut unused: HashMap<String, Vec<String>> = HashMap::new();
     for (file, source) in operation_files() {
         let document = parse_query(&source).expect("the document parses");
