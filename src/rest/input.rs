@@ -1,8 +1,9 @@
 //! Reading REST input (path ids, query strings, JSON bodies) into typed values, with errors that
 //! name the field at fault. Each surface turns an [`InputError`] into its own error shape.
 
+use heck::ToLowerCamelCase;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One bad input: where it was (`path`, `query` or `body`), the field (in the REST surface's own
 /// naming) and what is wrong with it.
@@ -193,57 +194,27 @@ pub fn offset(offset: Option<i64>) -> Result<i64, InputError> {
     bounded("offset", offset.unwrap_or(0), 0..=MAX_OFFSET)
 }
 
-/// A REST body (snake_case keys) as a GraphQL input object (camelCase keys).
-pub fn graphql_input(body: impl serde::Serialize) -> Value {
-    match serde_json::to_value(body) {
-        Ok(Value::Object(fields)) => Value::Object(
-            fields
-                .into_iter()
-                .map(|(key, value)| (camel_case(&key), value))
-                .collect::<Map<_, _>>(),
-        ),
-        Ok(other) => other,
-        Err(_) => Value::Null,
-    }
-}
-
-fn camel_case(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A GraphQL field name in the REST surfaces' snake_case.
-pub fn snake_case(camel: &str) -> String {
-    let mut out = String::with_capacity(camel.len() + 4);
-    for c in camel.chars() {
-        if c.is_uppercase() {
-            out.push('_');
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// For partial updates: a field that is present (even as `null`) is `Some`, an absent one `None`.
-pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    T::deserialize(deserializer).map(Some)
+/// A JSON body read as `B` (so that a bad field is named in the surface's own words) and passed
+/// on as the GraphQL input it mirrors: the fields of `B` the client sent, as sent, keys in
+/// camelCase. An absent field stays absent and `null` stays `null`, which is what a partial update
+/// needs; fields `B` does not know are dropped, as [`json`] ignores them.
+pub fn graphql_body<B: DeserializeOwned + serde::Serialize>(
+    body: &[u8],
+) -> Result<Value, InputError> {
+    let typed: B = json(body)?;
+    // Serialising `B` names every field it has, sent or not.
+    let (Ok(Value::Object(known)), Ok(Value::Object(sent))) = (
+        serde_json::to_value(&typed),
+        serde_json::from_slice::<Value>(body),
+    ) else {
+        unreachable!("a body `json` read as a struct is a JSON object")
+    };
+    Ok(Value::Object(
+        sent.into_iter()
+            .filter(|(key, _)| known.contains_key(key))
+            .map(|(key, value)| (key.to_lower_camel_case(), value))
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -251,10 +222,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cases_convert_both_ways() {
-        assert_eq!(camel_case("pre_prompt_enabled"), "prePromptEnabled");
-        assert_eq!(snake_case("maxTokens"), "max_tokens");
-        assert_eq!(snake_case("label"), "label");
+    fn bodies_pass_on_what_was_sent_of_the_fields_they_know() {
+        #[derive(serde::Deserialize, serde::Serialize, Default)]
+        #[serde(default)]
+        struct Body {
+            pre_prompt: async_graphql::MaybeUndefined<String>,
+            max_tokens: Option<i32>,
+        }
+        let input = graphql_body::<Body>(br#"{"pre_prompt": null, "colour": "red"}"#).unwrap();
+        assert_eq!(input, serde_json::json!({ "prePrompt": null }));
+        let input = graphql_body::<Body>(br#"{"max_tokens": 9}"#).unwrap();
+        assert_eq!(input, serde_json::json!({ "maxTokens": 9 }));
+        let error = graphql_body::<Body>(br#"{"max_tokens": "9"}"#).unwrap_err();
+        assert_eq!(error.field, "max_tokens");
     }
 
     #[test]

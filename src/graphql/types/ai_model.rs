@@ -35,7 +35,9 @@ super::object_fields! {
     }
 }
 
-#[derive(InputObject)]
+// Surface A's body for `POST /api/v1/ai-models` too.
+#[derive(InputObject, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = CreateAiModel)]
 pub struct CreateAiModelInput {
     /// Unique per owner.
     pub label: String,
@@ -44,17 +46,32 @@ pub struct CreateAiModelInput {
     pub provider: Option<String>,
     /// The model name the provider knows; omit to use the label.
     pub model_name: Option<String>,
+    /// 0 to 2.
     pub temperature: Option<f64>,
+    /// At least 1.
     pub max_tokens: Option<i32>,
 }
 
-#[derive(InputObject, Default)]
+// Surface A's body for `PUT /api/v1/ai-models/{id}` too.
+/// A partial update: fields left out stay as they are; `null` clears a nullable field.
+#[derive(InputObject, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UpdateAiModel)]
 pub struct UpdateAiModelInput {
     pub label: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub description: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub provider: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub model_name: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<f64>)]
     pub temperature: MaybeUndefined<f64>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub max_tokens: MaybeUndefined<i32>,
 }
 

@@ -109,7 +109,9 @@ super::object_fields! {
     }
 }
 
-#[derive(InputObject)]
+// Surface A's body for `POST /api/v1/characters` too.
+#[derive(InputObject, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = CreateCharacter)]
 pub struct CreateCharacterInput {
     /// Unique per owner. Without one, the name as a slug, made unique (`Aria Moon` ->
     /// `aria-moon`, `aria-moon-2`): clients of APIs without labels (tldw's) create characters by
@@ -130,26 +132,53 @@ pub struct CreateCharacterInput {
     pub creator: Option<String>,
     pub character_version: Option<String>,
     /// A JSON object.
+    #[schema(value_type = Option<Object>)]
     pub extensions: Option<Json<serde_json::Map<String, serde_json::Value>>>,
 }
 
-#[derive(InputObject, Default)]
+// Surface A's body for `PUT /api/v1/characters/{id}` too.
+/// A partial update: fields left out stay as they are; `null` clears a nullable field.
+#[derive(InputObject, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UpdateCharacter)]
 pub struct UpdateCharacterInput {
     pub label: Option<String>,
     pub name: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub avatar_image: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub description: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub personality: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub scenario: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub first_message: MaybeUndefined<String>,
     pub alternate_greetings: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub message_example: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub creator_notes: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub system_prompt: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub post_history_instructions: MaybeUndefined<String>,
     pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub creator: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub character_version: MaybeUndefined<String>,
+    #[schema(value_type = Option<Object>)]
     pub extensions: Option<Json<serde_json::Map<String, serde_json::Value>>>,
 }
 

@@ -29,14 +29,19 @@ super::object_fields! {
     }
 }
 
-#[derive(InputObject)]
+// Surface A's body for `POST /api/v1/system-prompts` too.
+#[derive(InputObject, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = CreateSystemPrompt)]
 pub struct CreateSystemPromptInput {
     /// Unique per owner.
     pub label: String,
     pub content: String,
 }
 
-#[derive(InputObject, Default)]
+// Surface A's body for `PUT /api/v1/system-prompts/{id}` too.
+/// A partial update: fields left out stay as they are; `null` clears a nullable field.
+#[derive(InputObject, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UpdateSystemPrompt)]
 pub struct UpdateSystemPromptInput {
     pub label: Option<String>,
     pub content: Option<String>,

@@ -32,7 +32,9 @@ super::object_fields! {
     }
 }
 
-#[derive(InputObject)]
+// Surface A's body for `POST /api/v1/user-profiles` too.
+#[derive(InputObject, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = CreateUserProfile)]
 pub struct CreateUserProfileInput {
     /// Unique per owner.
     pub label: String,
@@ -41,11 +43,18 @@ pub struct CreateUserProfileInput {
     pub description: Option<String>,
 }
 
-#[derive(InputObject, Default)]
+// Surface A's body for `PUT /api/v1/user-profiles/{id}` too.
+/// A partial update: fields left out stay as they are; `null` clears a nullable field.
+#[derive(InputObject, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UpdateUserProfile)]
 pub struct UpdateUserProfileInput {
     pub label: Option<String>,
     pub name: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub avatar_image: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub description: MaybeUndefined<String>,
 }
 

@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::NoParams;
-use crate::rest::input::present;
 
 /// A model on a provider, with its default parameters.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -22,61 +21,6 @@ pub struct AiModel {
     pub updated_at: String,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct CreateAiModel {
-    /// Unique per owner.
-    pub label: String,
-    pub description: Option<String>,
-    pub provider: Option<String>,
-    pub model_name: Option<String>,
-    /// 0 to 2.
-    pub temperature: Option<f64>,
-    /// At least 1.
-    pub max_tokens: Option<i32>,
-}
-
-/// A partial update: fields left out stay as they are; `null` clears a nullable field.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct UpdateAiModel {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub description: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub provider: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub model_name: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<f64>)]
-    pub temperature: Option<Option<f64>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<i32>)]
-    pub max_tokens: Option<Option<i32>>,
-}
-
 super::sibling_resource! {
     tag: "ai-models",
     collection: "/api/v1/ai-models",
@@ -86,8 +30,8 @@ super::sibling_resource! {
     noun: "AI model",
     plural: "AI models",
     object: AiModel,
-    create: CreateAiModel,
-    update: UpdateAiModel,
+    create: crate::graphql::types::CreateAiModelInput,
+    update: crate::graphql::types::UpdateAiModelInput,
     operations: ("ListAiModels", "GetAiModel", "CreateAiModel", "UpdateAiModel", "DeleteAiModel"),
     operation_ids: ("list_ai_models", "get_ai_model", "create_ai_model", "update_ai_model", "delete_ai_model"),
     delete_params: NoParams,

@@ -4,8 +4,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::rest::input::present;
-
 /// A character, with the fields of the community character-card format.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Character {
@@ -31,122 +29,6 @@ pub struct Character {
     pub updated_at: String,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct CreateCharacter {
-    /// Unique per owner; without one, the name as a slug made unique (`Aria Moon` ->
-    /// `aria-moon`).
-    pub label: Option<String>,
-    pub name: String,
-    pub avatar_image: Option<String>,
-    pub description: Option<String>,
-    pub personality: Option<String>,
-    pub scenario: Option<String>,
-    pub first_message: Option<String>,
-    pub alternate_greetings: Option<Vec<String>>,
-    pub message_example: Option<String>,
-    pub creator_notes: Option<String>,
-    pub system_prompt: Option<String>,
-    pub post_history_instructions: Option<String>,
-    pub tags: Option<Vec<String>>,
-    pub creator: Option<String>,
-    pub character_version: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub extensions: Option<Map<String, Value>>,
-}
-
-/// A partial update: fields left out stay as they are; `null` clears a nullable field.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct UpdateCharacter {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub avatar_image: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub description: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub personality: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub scenario: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub first_message: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alternate_greetings: Option<Vec<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub message_example: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub creator_notes: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub system_prompt: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub post_history_instructions: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub creator: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub character_version: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub extensions: Option<Map<String, Value>>,
-}
-
 #[derive(Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeleteCharacterParams {
@@ -166,8 +48,8 @@ super::sibling_resource! {
     noun: "character",
     plural: "characters",
     object: Character,
-    create: CreateCharacter,
-    update: UpdateCharacter,
+    create: crate::graphql::types::CreateCharacterInput,
+    update: crate::graphql::types::UpdateCharacterInput,
     operations: ("ListCharacters", "GetCharacter", "CreateCharacter", "UpdateCharacter", "DeleteCharacter"),
     operation_ids: ("list_characters", "get_character", "create_character", "update_character", "delete_character"),
     delete_params: DeleteCharacterParams,

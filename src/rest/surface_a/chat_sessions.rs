@@ -1,6 +1,7 @@
 //! `/api/v1/chat-sessions`, exactly as chat-sessions-api.md shows it.
 
 use super::Caller;
+use async_graphql::MaybeUndefined;
 use axum::{Json, body::Bytes, extract::RawQuery, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
@@ -8,10 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiResult, Deleted, ErrorBody, Page, PageParams, PathId};
-use crate::{
-    AppState,
-    rest::input::{self, present},
-};
+use crate::{AppState, rest::input};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -138,46 +136,23 @@ pub struct CreateChatSession {
 /// A partial update: fields left out stay as they are; `null` clears a nullable field.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct UpdateChatSession {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub character_id: Option<i32>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default)]
     #[schema(value_type = Option<i32>)]
-    pub user_profile_id: Option<Option<i32>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    pub user_profile_id: MaybeUndefined<i32>,
+    #[serde(default)]
     #[schema(value_type = Option<i32>)]
-    pub ai_model_id: Option<Option<i32>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    pub ai_model_id: MaybeUndefined<i32>,
+    #[serde(default)]
     #[schema(value_type = Option<i32>)]
-    pub system_prompt_id: Option<Option<i32>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    pub system_prompt_id: MaybeUndefined<i32>,
+    #[serde(default)]
     #[schema(value_type = Option<String>)]
-    pub pre_prompt: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_prompt: MaybeUndefined<String>,
     pub pre_prompt_enabled: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default)]
     #[schema(value_type = Option<String>)]
-    pub post_prompt: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_prompt: MaybeUndefined<String>,
     pub post_prompt_enabled: Option<bool>,
 }
 

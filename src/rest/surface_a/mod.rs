@@ -20,6 +20,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use heck::ToSnakeCase;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -140,7 +141,7 @@ impl From<Failure> for ApiError {
         };
         let mut details = Map::new();
         for (field, message) in failure.fields.into_vec() {
-            details.insert(input::snake_case(&field), Value::String(message));
+            details.insert(field.to_snake_case(), Value::String(message));
         }
         ApiError {
             status,
@@ -304,8 +305,7 @@ where
     B: DeserializeOwned + Serialize,
     T: DeserializeOwned,
 {
-    let body: B = input::json(body)?;
-    let variables = json!({ "input": input::graphql_input(body) });
+    let variables = json!({ "input": input::graphql_body::<B>(body)? });
     let data: ItemData<T> = caller.forward(operation, variables).await?;
     Ok((StatusCode::CREATED, Json(data.item)))
 }
@@ -321,8 +321,7 @@ where
     B: DeserializeOwned + Serialize,
     T: DeserializeOwned,
 {
-    let body: B = input::json(body)?;
-    let variables = json!({ "id": id, "input": input::graphql_input(body) });
+    let variables = json!({ "id": id, "input": input::graphql_body::<B>(body)? });
     let data: ItemData<T> = caller.forward(operation, variables).await?;
     Ok(Json(data.item))
 }
@@ -353,8 +352,8 @@ macro_rules! sibling_resource {
         noun: $noun:tt,
         plural: $plural:tt,
         object: $object:ident,
-        create: $create:ident,
-        update: $update:ident,
+        create: $create:ty,
+        update: $update:ty,
         operations: ($list_op:tt, $get_op:tt, $create_op:tt, $update_op:tt, $delete_op:tt),
         operation_ids: ($list_id:tt, $get_id:tt, $create_id:tt, $update_id:tt, $delete_id:tt),
         delete_params: $delete_params:ident $(,)?

@@ -3,6 +3,7 @@
 //! session created without an AI model, system prompt or user profile gets the defaults named here.
 
 use super::Caller;
+use async_graphql::MaybeUndefined;
 use axum::{Json, body::Bytes};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -10,10 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiResult, ErrorBody, ItemData};
-use crate::{
-    AppState,
-    rest::input::{self, present},
-};
+use crate::{AppState, rest::input};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -63,34 +61,18 @@ pub struct UserProfileShort {
 /// A partial update: fields left out stay as they are; `null` clears a default.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct UpdateSettings {
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default)]
     #[schema(value_type = Option<i32>)]
-    pub default_ai_model_id: Option<Option<i32>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    pub default_ai_model_id: MaybeUndefined<i32>,
+    #[serde(default)]
     #[schema(value_type = Option<i32>)]
-    pub default_system_prompt_id: Option<Option<i32>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    pub default_system_prompt_id: MaybeUndefined<i32>,
+    #[serde(default)]
     #[schema(value_type = Option<i32>)]
-    pub default_user_profile_id: Option<Option<i32>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    pub default_user_profile_id: MaybeUndefined<i32>,
+    #[serde(default)]
     #[schema(value_type = Option<String>)]
-    pub default_avatar_image: Option<Option<String>>,
+    pub default_avatar_image: MaybeUndefined<String>,
 }
 
 /// What a reset answers.
@@ -122,8 +104,7 @@ async fn get_settings(caller: Caller) -> ApiResult<Json<Settings>> {
     )
 )]
 async fn update_settings(caller: Caller, body: Bytes) -> ApiResult<Json<Settings>> {
-    let body: UpdateSettings = input::json(&body)?;
-    let variables = json!({ "input": input::graphql_input(body) });
+    let variables = json!({ "input": input::graphql_body::<UpdateSettings>(&body)? });
     let data: ItemData<Settings> = caller.forward("UpdateSettings", variables).await?;
     Ok(Json(data.item))
 }

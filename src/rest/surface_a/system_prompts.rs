@@ -15,22 +15,6 @@ pub struct SystemPrompt {
     pub updated_at: String,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct CreateSystemPrompt {
-    /// Unique per owner.
-    pub label: String,
-    pub content: String,
-}
-
-/// A partial update: fields left out stay as they are; `null` clears a nullable field.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct UpdateSystemPrompt {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-}
-
 super::sibling_resource! {
     tag: "system-prompts",
     collection: "/api/v1/system-prompts",
@@ -40,8 +24,8 @@ super::sibling_resource! {
     noun: "system prompt",
     plural: "system prompts",
     object: SystemPrompt,
-    create: CreateSystemPrompt,
-    update: UpdateSystemPrompt,
+    create: crate::graphql::types::CreateSystemPromptInput,
+    update: crate::graphql::types::UpdateSystemPromptInput,
     operations: ("ListSystemPrompts", "GetSystemPrompt", "CreateSystemPrompt", "UpdateSystemPrompt", "DeleteSystemPrompt"),
     operation_ids: ("list_system_prompts", "get_system_prompt", "create_system_prompt", "update_system_prompt", "delete_system_prompt"),
     delete_params: NoParams,

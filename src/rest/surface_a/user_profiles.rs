@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::NoParams;
-use crate::rest::input::present;
 
 /// A persona the user speaks through.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -18,38 +17,6 @@ pub struct UserProfile {
     pub updated_at: String,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct CreateUserProfile {
-    /// Unique per owner.
-    pub label: String,
-    pub name: String,
-    pub avatar_image: Option<String>,
-    pub description: Option<String>,
-}
-
-/// A partial update: fields left out stay as they are; `null` clears a nullable field.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct UpdateUserProfile {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub avatar_image: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub description: Option<Option<String>>,
-}
-
 super::sibling_resource! {
     tag: "user-profiles",
     collection: "/api/v1/user-profiles",
@@ -59,8 +26,8 @@ super::sibling_resource! {
     noun: "user profile",
     plural: "user profiles",
     object: UserProfile,
-    create: CreateUserProfile,
-    update: UpdateUserProfile,
+    create: crate::graphql::types::CreateUserProfileInput,
+    update: crate::graphql::types::UpdateUserProfileInput,
     operations: ("ListUserProfiles", "GetUserProfile", "CreateUserProfile", "UpdateUserProfile", "DeleteUserProfile"),
     operation_ids: ("list_user_profiles", "get_user_profile", "create_user_profile", "update_user_profile", "delete_user_profile"),
     delete_params: NoParams,

@@ -3,6 +3,7 @@
 use super::Caller;
 use std::time::Duration;
 
+use async_graphql::MaybeUndefined;
 use axum::{
     Json,
     body::Bytes,
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use super::{ChatId, Detail, DetailError, DetailResult};
 use crate::{
     AppState,
-    rest::input::{self, Flag, InputError, present},
+    rest::input::{self, Flag, InputError},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -71,20 +72,12 @@ pub struct CreateChatParams {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct UpdateChat {
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default)]
     #[schema(value_type = Option<String>)]
-    pub title: Option<Option<String>>,
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    pub title: MaybeUndefined<String>,
+    #[serde(default)]
     #[schema(value_type = Option<i32>)]
-    pub rating: Option<Option<i32>>,
+    pub rating: MaybeUndefined<i32>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -321,10 +314,9 @@ async fn update_chat(
     body: Bytes,
 ) -> DetailResult<Json<Chat>> {
     let params: VersionParams = input::query(query.as_deref())?;
-    let body: UpdateChat = input::json(&body)?;
     let variables = json!({
         "uuid": uuid,
-        "input": input::graphql_input(body),
+        "input": input::graphql_body::<UpdateChat>(&body)?,
         "expectedVersion": params.expected_version,
     });
     let chat: Item<Chat> = caller.forward("UpdateChat", variables).await?;

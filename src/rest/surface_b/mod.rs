@@ -12,15 +12,13 @@ use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
+use heck::ToSnakeCase;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
-use super::{
-    forward::Failure,
-    input::{self, InputError},
-};
+use super::{forward::Failure, input::InputError};
 use crate::{AppState, error::ErrorCode};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -116,7 +114,7 @@ impl From<Failure> for DetailError {
                     .fields
                     .iter()
                     .map(|(field, message)| {
-                        json!({ "loc": ["body", input::snake_case(field)], "msg": message, "type": "value_error" })
+                        json!({ "loc": ["body", field.to_snake_case()], "msg": message, "type": "value_error" })
                     })
                     .collect();
                 return DetailError {
