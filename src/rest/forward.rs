@@ -10,6 +10,7 @@ use async_graphql::{
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
 use axum::http::HeaderMap;
+use heck::ToLowerCamelCase;
 use serde::de::DeserializeOwned;
 
 use crate::{
@@ -33,20 +34,20 @@ macro_rules! documents {
 const DOCUMENTS: &[(&str, &str)] = documents![
     "chat_sessions",
     "characters",
-    "user_profiles",
-    "ai_models",
-    "system_prompts",
     "messages",
     "chats",
     "auth",
     "settings",
 ];
 
-/// A labelled resource's operation file, whose five verbs [`labelled_verbs`] writes.
+/// A labelled resource's operations: the `{Type}Fields` fragment of its column fields and the five
+/// verbs [`labelled_verbs`] writes, added to its operation file (if it has one).
 struct Labelled {
     file: &'static str,
     ty: &'static str,
     plural: &'static str,
+    /// The object type's column fields, which surface A shows ([`graphql::types::AiModel::COLUMNS`]).
+    columns: &'static [&'static str],
     /// The delete's arguments besides the id: `(name, type)`.
     delete: &'static [(&'static str, &'static str)],
 }
@@ -55,24 +56,28 @@ const LABELLED: &[Labelled] = &[
     Labelled {
         file: "characters.graphql",
         ty: "Character",
+        columns: graphql::types::Character::COLUMNS,
         plural: "Characters",
         delete: &[("cascade", "Boolean!")],
     },
     Labelled {
         file: "user_profiles.graphql",
         ty: "UserProfile",
+        columns: graphql::types::UserProfile::COLUMNS,
         plural: "UserProfiles",
         delete: &[],
     },
     Labelled {
         file: "ai_models.graphql",
         ty: "AiModel",
+        columns: graphql::types::AiModel::COLUMNS,
         plural: "AiModels",
         delete: &[],
     },
     Labelled {
         file: "system_prompts.graphql",
         ty: "SystemPrompt",
+        columns: graphql::types::SystemPrompt::COLUMNS,
         plural: "SystemPrompts",
         delete: &[],
     },
@@ -110,18 +115,42 @@ mutation Delete{ty}($id: Int!{variables}) {{ deleted: delete{ty}(id: $id{argumen
     )
 }
 
-/// Each operation file's source, the labelled resources' with their five verbs added.
+/// The `{ty}Fields` fragment: each column field, aliased to its REST name where that differs.
+fn columns_fragment(ty: &str, columns: &[&str]) -> String {
+    let fields: String = columns
+        .iter()
+        .map(|rest| match rest.to_lower_camel_case() {
+            graphql if graphql == *rest => format!("  {rest}\n"),
+            graphql => format!("  {rest}: {graphql}\n"),
+        })
+        .collect();
+    format!("fragment {ty}Fields on {ty} {{\n{fields}}}\n")
+}
+
+/// Each operation file's source, and the labelled resources' generated operations (added to
+/// their file where they have one).
 pub fn documents() -> Vec<(&'static str, String)> {
-    DOCUMENTS
+    let generated = |labelled: &Labelled| {
+        columns_fragment(labelled.ty, labelled.columns)
+            + &labelled_verbs(labelled.ty, labelled.plural, labelled.delete)
+    };
+    let mut documents: Vec<_> = DOCUMENTS
         .iter()
         .map(|(file, source)| {
-            let verbs = LABELLED
+            let added = LABELLED
                 .iter()
                 .find(|labelled| labelled.file == *file)
-                .map(|labelled| labelled_verbs(labelled.ty, labelled.plural, labelled.delete));
-            (*file, format!("{source}{}", verbs.unwrap_or_default()))
+                .map(generated);
+            (*file, format!("{source}{}", added.unwrap_or_default()))
         })
-        .collect()
+        .collect();
+    documents.extend(
+        LABELLED
+            .iter()
+            .filter(|labelled| DOCUMENTS.iter().all(|(file, _)| *file != labelled.file))
+            .map(|labelled| (labelled.file, generated(labelled))),
+    );
+    documents
 }
 
 /// Named operations, each as a parsed document of its own: the operation and the fragments it

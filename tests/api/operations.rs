@@ -148,6 +148,76 @@ fn every_rest_operation_is_forwarded_by_a_handler() {
     );
 }
 
+/// A labelled resource's column fields are written once, in its GraphQL object type: surface A
+/// answers with exactly those fields, in that order, and its OpenAPI schema documents exactly
+/// them, so a new column reaches REST without a REST type or an operation to edit.
+#[tokio::test]
+async fn surface_a_shows_each_labelled_type_by_its_column_fields() {
+    use parley::graphql::types::{AiModel, Character, SystemPrompt, UserProfile};
+    let app = spawn_app().await;
+    let openapi: Value = serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+    let resources = [
+        (
+            "AiModel",
+            AiModel::COLUMNS,
+            "ai-models",
+            json!({ "label": "m" }),
+        ),
+        (
+            "Character",
+            Character::COLUMNS,
+            "characters",
+            json!({ "name": "C" }),
+        ),
+        (
+            "UserProfile",
+            UserProfile::COLUMNS,
+            "user-profiles",
+            json!({ "label": "u", "name": "U" }),
+        ),
+        (
+            "SystemPrompt",
+            SystemPrompt::COLUMNS,
+            "system-prompts",
+            json!({ "label": "s", "content": "S" }),
+        ),
+    ];
+    for (ty, columns, path, body) in resources {
+        assert!(columns.len() >= 5, "{ty}: {columns:?}");
+        let (status, created) = app
+            .rest("POST", &format!("/api/v1/{path}"), Some(body))
+            .await;
+        assert_eq!(status, 201, "{path}: {created}");
+        let (status, read) = app
+            .rest("GET", &format!("/api/v1/{path}/{}", created["id"]), None)
+            .await;
+        assert_eq!(status, 200, "{path}: {read}");
+        for answer in [&created, &read] {
+            let keys: Vec<&str> = answer
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, columns, "{path} answers its type's column fields");
+        }
+        let mut documented: Vec<&str> = openapi["components"]["schemas"][ty]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("openapi.json has no schema {ty}"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        // utoipa keeps properties sorted.
+        documented.sort_unstable();
+        let mut sorted = columns.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(
+            documented, sorted,
+            "openapi.json documents {ty} by its column fields"
+        );
+    }
+}
+
 impl crate::helpers::TestApp {
     /// POSTs a GraphQL request as the app's account: JSON, or the GraphQL multipart request with
     /// a small file for each of `uploads` (variable paths). The status must be 200.

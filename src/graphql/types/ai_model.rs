@@ -13,12 +13,12 @@ use crate::{
 };
 use sea_orm::Set;
 
-/// A model on a provider, with its default parameters. Credentials are configuration, never data.
 pub struct AiModel(pub std::sync::Arc<ai_model::Model>);
 super::wraps!(AiModel, ai_model::Model, shared);
 
 super::object_fields! {
     #[Object(serial)]
+    /// A model on a provider, with its default parameters. Credentials are configuration, never data.
     impl AiModel {
         id: i32,
         /// Unique per owner.

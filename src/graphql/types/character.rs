@@ -27,27 +27,14 @@ pub enum CardFormat {
     V3,
 }
 
-/// An AI character, with the fields of the community character-card format (V2/V3).
 pub struct Character(pub std::sync::Arc<character::Model>);
 super::wraps!(Character, character::Model, shared);
-
-/// A JSON array of strings as stored; anything else reads as empty.
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 // Serial: the fields need nothing from each other or from I/O (but the rare card exports), and
 // resolving them one after another spares async-graphql's per-field task set.
 super::object_fields! {
     #[Object(serial)]
+    /// An AI character, with the fields of the community character-card format (V2/V3).
     impl Character {
         id: i32,
         /// Unique per owner.
@@ -59,24 +46,18 @@ super::object_fields! {
         scenario: Option<&str>,
         /// The card's `first_mes`: the character's opening line.
         first_message: Option<&str>,
-        async fn alternate_greetings(&self) -> Vec<String> {
-            strings(&self.0.alternate_greetings)
-        }
+        alternate_greetings: Vec<String>,
         /// The card's `mes_example`.
         message_example: Option<&str>,
         creator_notes: Option<&str>,
         /// The card's own system prompt (distinct from the SystemPrompt a session uses).
         system_prompt: Option<&str>,
         post_history_instructions: Option<&str>,
-        async fn tags(&self) -> Vec<String> {
-            strings(&self.0.tags)
-        }
+        tags: Vec<String>,
         creator: Option<&str>,
         character_version: Option<&str>,
         /// Card extensions, kept as they came.
-        async fn extensions(&self) -> Json<&serde_json::Value> {
-            Json(&self.0.extensions)
-        }
+        extensions: Json<&serde_json::Value>,
         /// The character as a community character card (JSON), with whatever its import kept
         /// (lorebook, nickname, ...). V3 gives `modification_date` as the character's last change.
         async fn card(&self, ctx: &Context<'_>, format: CardFormat) -> Result<Json<serde_json::Value>> {

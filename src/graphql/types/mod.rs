@@ -49,31 +49,139 @@ macro_rules! wraps {
 pub(crate) use wraps;
 
 /// An object type's `#[Object]` impl with its fields in schema order: `name: Type,` is the field
-/// that shows the model's column `name` ([`Column`]); a method is written out as it is.
+/// that shows the model's column `name` ([`Column`]); a method is written out as it is. The column
+/// fields are also the type's REST shape: [`COLUMNS`](AiModel::COLUMNS) lists them (surface A's
+/// operations select them) and its OpenAPI schema ([`utoipa::ToSchema`]) shows them, so a new
+/// column reaches both surfaces from this one list.
 macro_rules! object_fields {
-    (#[$object:meta] impl $type:ident { $($body:tt)* }) => {
-        $crate::graphql::types::object_fields!(@munch #[$object] $type [] $($body)*);
+    (#[$object:meta] $(#[doc = $doc:literal])* impl $type:ident { $($body:tt)* }) => {
+        $crate::graphql::types::object_fields!(@munch #[$object] [$($doc)*] $type [] [] $($body)*);
     };
-    (@munch #[$object:meta] $type:ident [$($out:tt)*]) => {
+    (@munch #[$object:meta] [$($doc:literal)*] $type:ident [$($out:tt)*] [$(($col:ident, $colty:ty, [$($coldoc:literal)*]))*]) => {
+        $(#[doc = $doc])*
         #[$object]
         impl $type {
             $($out)*
         }
+        impl $type {
+            /// The fields that show a column, in schema order, by their Rust (and REST) names.
+            pub const COLUMNS: &'static [&'static str] = &[$(stringify!($col)),*];
+        }
+        impl utoipa::PartialSchema for $type {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let object = utoipa::openapi::schema::ObjectBuilder::new()
+                    .description($crate::graphql::types::described(&[$($doc),*]));
+                $(let object = object
+                    .property(stringify!($col), $crate::graphql::types::column_schema::<$colty>(&[$($coldoc),*]))
+                    .required(stringify!($col));)*
+                object.into()
+            }
+        }
+        impl utoipa::ToSchema for $type {}
     };
-    (@munch #[$object:meta] $type:ident [$($out:tt)*]
+    (@munch #[$object:meta] $docs:tt $type:ident [$($out:tt)*] [$($cols:tt)*]
         $(#[$doc:meta])* async fn $name:ident ($($args:tt)*) -> $ret:ty $body:block $($rest:tt)*) => {
-        $crate::graphql::types::object_fields!(@munch #[$object] $type
-            [$($out)* $(#[$doc])* async fn $name($($args)*) -> $ret $body] $($rest)*);
+        $crate::graphql::types::object_fields!(@munch #[$object] $docs $type
+            [$($out)* $(#[$doc])* async fn $name($($args)*) -> $ret $body] [$($cols)*] $($rest)*);
     };
-    (@munch #[$object:meta] $type:ident [$($out:tt)*]
-        $(#[$doc:meta])* $name:ident: $ty:ty, $($rest:tt)*) => {
-        $crate::graphql::types::object_fields!(@munch #[$object] $type
-            [$($out)* $(#[$doc])* async fn $name(&self) -> $ty {
+    (@munch #[$object:meta] $docs:tt $type:ident [$($out:tt)*] [$($cols:tt)*]
+        $(#[doc = $doc:literal])* $name:ident: $ty:ty, $($rest:tt)*) => {
+        $crate::graphql::types::object_fields!(@munch #[$object] $docs $type
+            [$($out)* $(#[doc = $doc])* async fn $name(&self) -> $ty {
                 $crate::graphql::types::Column::read(&self.0.$name)
-            }] $($rest)*);
+            }] [$($cols)* ($name, $ty, [$($doc)*])] $($rest)*);
     };
 }
 pub(crate) use object_fields;
+
+/// A stored JSON array of strings (tags, greetings): other items are skipped, a non-array is empty.
+impl<'a> Column<'a, Vec<String>> for serde_json::Value {
+    fn read(&'a self) -> Vec<String> {
+        self.as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl<'a> Column<'a, async_graphql::Json<&'a serde_json::Value>> for serde_json::Value {
+    fn read(&'a self) -> async_graphql::Json<&'a serde_json::Value> {
+        async_graphql::Json(self)
+    }
+}
+
+/// The JSON schema of a column field's value, as the REST surfaces show it.
+pub trait Documented {
+    fn schema() -> utoipa::openapi::schema::Schema;
+}
+
+macro_rules! documented {
+    ($($ty:ty => $schema:expr,)*) => {
+        $(impl Documented for $ty {
+            fn schema() -> utoipa::openapi::schema::Schema {
+                $schema.into()
+            }
+        })*
+    };
+}
+
+/// A schema of JSON type `ty` (and `null` when `nullable`) in `format`.
+fn scalar(
+    ty: utoipa::openapi::schema::Type,
+    format: Option<utoipa::openapi::KnownFormat>,
+    nullable: bool,
+) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, SchemaType, Type};
+    let types = if nullable {
+        SchemaType::from_iter([ty, Type::Null])
+    } else {
+        SchemaType::new(ty)
+    };
+    ObjectBuilder::new()
+        .schema_type(types)
+        .format(format.map(SchemaFormat::KnownFormat))
+        .build()
+}
+
+use utoipa::openapi::{KnownFormat as Format, schema::Type as Json};
+documented! {
+    i32 => scalar(Json::Integer, Some(Format::Int32), false),
+    Option<i32> => scalar(Json::Integer, Some(Format::Int32), true),
+    Option<f64> => scalar(Json::Number, Some(Format::Double), true),
+    bool => scalar(Json::Boolean, None, false),
+    &str => scalar(Json::String, None, false),
+    Option<&str> => scalar(Json::String, None, true),
+    DateTime => scalar(Json::String, Some(Format::DateTime), false),
+    Option<DateTime> => scalar(Json::String, Some(Format::DateTime), true),
+    uuid::Uuid => scalar(Json::String, Some(Format::Uuid), false),
+    Vec<String> => utoipa::openapi::schema::ArrayBuilder::new()
+        .items(scalar(Json::String, None, false))
+        .build(),
+    async_graphql::Json<&serde_json::Value> => scalar(Json::Object, None, false),
+}
+
+/// `///` lines as one description, or none.
+pub fn described(docs: &[&str]) -> Option<String> {
+    let description = docs
+        .iter()
+        .map(|line| line.trim())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (!description.is_empty()).then_some(description)
+}
+
+/// A column field's schema with its documentation as the description.
+pub fn column_schema<T: Documented + ?Sized>(docs: &[&str]) -> utoipa::openapi::schema::Schema {
+    let mut schema = T::schema();
+    if let utoipa::openapi::schema::Schema::Object(object) = &mut schema {
+        object.description = described(docs);
+    }
+    schema
+}
 
 /// A column as the GraphQL field that shows it: strings borrowed, times as [`DateTime`].
 pub trait Column<'a, Field> {

@@ -19,6 +19,7 @@ super::wraps!(SystemPrompt, system_prompt::Model, shared);
 
 super::object_fields! {
     #[Object(serial)]
+    /// A system prompt sessions can use.
     impl SystemPrompt {
         id: i32,
         /// Unique per owner.

@@ -14,12 +14,12 @@ use crate::{
 };
 use sea_orm::Set;
 
-/// A persona the user speaks through.
 pub struct UserProfile(pub std::sync::Arc<user_profile::Model>);
 super::wraps!(UserProfile, user_profile::Model, shared);
 
 super::object_fields! {
     #[Object(serial)]
+    /// A persona the user speaks through.
     impl UserProfile {
         id: i32,
         /// Unique per owner.

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, ErrorBody, ItemData, PathId, characters::Character};
+use super::{ApiResult, ErrorBody, ItemData, PathId};
+use crate::graphql::types::Character;
 use crate::{
     AppState,
     error::AppError,
@@ -59,7 +60,7 @@ pub struct ImportCharacterCard {
 async fn import(
     caller: Caller,
     multipart: Result<Multipart, MultipartRejection>,
-) -> ApiResult<(StatusCode, Json<Character>)> {
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let not_multipart = |_| {
         InputError::at(
             "body",
@@ -93,7 +94,7 @@ async fn import(
         content_type,
         content,
     };
-    let data: ItemData<Character> = caller
+    let data: ItemData<serde_json::Value> = caller
         .state
         .forward_upload(
             caller.principal,

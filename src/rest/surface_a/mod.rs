@@ -376,7 +376,7 @@ macro_rules! sibling_resource {
         async fn list(
             caller: super::Caller,
             axum::extract::RawQuery(query): axum::extract::RawQuery,
-        ) -> super::ApiResult<axum::Json<super::Page<$object>>> {
+        ) -> super::ApiResult<axum::Json<super::Page<serde_json::Value>>> {
             let page = crate::rest::input::query(query.as_deref())?;
             super::list(&caller, page, 20, $list_op, serde_json::Map::new()).await
         }
@@ -394,7 +394,7 @@ macro_rules! sibling_resource {
         async fn get(
             caller: super::Caller,
             super::PathId(id): super::PathId,
-        ) -> super::ApiResult<axum::Json<$object>> {
+        ) -> super::ApiResult<axum::Json<serde_json::Value>> {
             super::get(&caller, $get_op, id).await
         }
 
@@ -410,7 +410,7 @@ macro_rules! sibling_resource {
         async fn create(
             caller: super::Caller,
             body: axum::body::Bytes,
-        ) -> super::ApiResult<(axum::http::StatusCode, axum::Json<$object>)> {
+        ) -> super::ApiResult<(axum::http::StatusCode, axum::Json<serde_json::Value>)> {
             super::create::<$create, _>(&caller, $create_op, &body).await
         }
 
@@ -430,7 +430,7 @@ macro_rules! sibling_resource {
             caller: super::Caller,
             super::PathId(id): super::PathId,
             body: axum::body::Bytes,
-        ) -> super::ApiResult<axum::Json<$object>> {
+        ) -> super::ApiResult<axum::Json<serde_json::Value>> {
             super::update::<$update, _>(&caller, $update_op, id, &body).await
         }
 

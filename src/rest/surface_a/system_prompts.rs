@@ -1,19 +1,7 @@
 //! `/api/v1/system-prompts`.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use super::NoParams;
-
-/// A system prompt sessions can use.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct SystemPrompt {
-    pub id: i32,
-    pub label: String,
-    pub content: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
+use crate::graphql::types::{CreateSystemPromptInput, SystemPrompt, UpdateSystemPromptInput};
 
 super::sibling_resource! {
     tag: "system-prompts",
@@ -24,8 +12,8 @@ super::sibling_resource! {
     noun: "system prompt",
     plural: "system prompts",
     object: SystemPrompt,
-    create: crate::graphql::types::CreateSystemPromptInput,
-    update: crate::graphql::types::UpdateSystemPromptInput,
+    create: CreateSystemPromptInput,
+    update: UpdateSystemPromptInput,
     operations: ("ListSystemPrompts", "GetSystemPrompt", "CreateSystemPrompt", "UpdateSystemPrompt", "DeleteSystemPrompt"),
     operation_ids: ("list_system_prompts", "get_system_prompt", "create_system_prompt", "update_system_prompt", "delete_system_prompt"),
     delete_params: NoParams,
