@@ -6,14 +6,11 @@
 //! back what they read); `total_pages` is 0 for an empty list (as Flask-SQLAlchemy counts); a page
 //! past the end is an empty list, not an error.
 
-mod ai_models;
 mod character_cards;
-mod characters;
 mod chat_sessions;
+mod labelled;
 mod messages;
 mod settings;
-mod system_prompts;
-mod user_profiles;
 
 use axum::{
     Json,
@@ -35,11 +32,8 @@ use crate::{AppState, error::ErrorCode};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(chat_sessions::router())
-        .merge(characters::router())
+        .merge(labelled::router())
         .merge(character_cards::router())
-        .merge(user_profiles::router())
-        .merge(ai_models::router())
-        .merge(system_prompts::router())
         .merge(messages::router())
         .merge(settings::router())
 }
@@ -326,6 +320,7 @@ where
     Ok(Json(data.item))
 }
 
+/// Deletes; the message names the `thing` deleted (`Chat session deleted successfully`).
 async fn delete(
     caller: &crate::rest::Caller<impl Sized>,
     operation: &str,
@@ -333,135 +328,14 @@ async fn delete(
     thing: &str,
 ) -> ApiResult<Json<Deleted>> {
     let _: Value = caller.forward(operation, variables).await?;
+    let mut letters = thing.chars();
+    let thing: String = letters
+        .next()
+        .into_iter()
+        .flat_map(char::to_uppercase)
+        .chain(letters)
+        .collect();
     Ok(Json(Deleted {
         message: format!("{thing} deleted successfully"),
     }))
 }
-
-/// The five verbs of a sibling resource (`/api/v1/characters`, `/user-profiles`, ...): list, get,
-/// create, update and delete, each forwarding to its named operation and documented with its own
-/// `utoipa` path. `delete_params` adds query parameters to DELETE, passed to the operation as
-/// variables (characters' `cascade`).
-macro_rules! sibling_resource {
-    (
-        tag: $tag:tt,
-        collection: $collection:tt,
-        item: $item:tt,
-        id: $id:tt,
-        thing: $thing:tt,
-        noun: $noun:tt,
-        plural: $plural:tt,
-        object: $object:ident,
-        create: $create:ty,
-        update: $update:ty,
-        operations: ($list_op:tt, $get_op:tt, $create_op:tt, $update_op:tt, $delete_op:tt),
-        operation_ids: ($list_id:tt, $get_id:tt, $create_id:tt, $update_id:tt, $delete_id:tt),
-        delete_params: $delete_params:ident $(,)?
-    ) => {
-        pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
-            utoipa_axum::router::OpenApiRouter::new()
-                .routes(utoipa_axum::routes!(list, create))
-                .routes(utoipa_axum::routes!(get, update, delete))
-        }
-
-        #[utoipa::path(
-            get, path = $collection, tag = $tag,
-            operation_id = $list_id, summary = concat!("List ", $plural),
-            params(super::PageParams),
-            responses(
-                (status = 200, body = super::Page<$object>),
-                (status = 400, body = super::ErrorBody),
-            )
-        )]
-        async fn list(
-            caller: super::Caller,
-            axum::extract::RawQuery(query): axum::extract::RawQuery,
-        ) -> super::ApiResult<axum::Json<super::Page<serde_json::Value>>> {
-            let page = crate::rest::input::query(query.as_deref())?;
-            super::list(&caller, page, 20, $list_op, serde_json::Map::new()).await
-        }
-
-        #[utoipa::path(
-            get, path = $item, tag = $tag,
-            operation_id = $get_id, summary = concat!("Get ", $noun),
-            params(($id = i32, Path, minimum = 1, description = concat!("ID of the ", $noun))),
-            responses(
-                (status = 200, body = $object),
-                (status = 400, body = super::ErrorBody),
-                (status = 404, body = super::ErrorBody),
-            )
-        )]
-        async fn get(
-            caller: super::Caller,
-            super::PathId(id): super::PathId,
-        ) -> super::ApiResult<axum::Json<serde_json::Value>> {
-            super::get(&caller, $get_op, id).await
-        }
-
-        #[utoipa::path(
-            post, path = $collection, tag = $tag,
-            operation_id = $create_id, summary = concat!("Create ", $noun),
-            request_body = $create,
-            responses(
-                (status = 201, body = $object),
-                (status = 400, body = super::ErrorBody),
-            )
-        )]
-        async fn create(
-            caller: super::Caller,
-            body: axum::body::Bytes,
-        ) -> super::ApiResult<(axum::http::StatusCode, axum::Json<serde_json::Value>)> {
-            super::create::<$create, _>(&caller, $create_op, &body).await
-        }
-
-        #[utoipa::path(
-            put, path = $item, tag = $tag,
-            operation_id = $update_id, summary = concat!("Update ", $noun, " (partial)"),
-            description = "Fields left out stay as they are; `null` clears a nullable field.",
-            params(($id = i32, Path, minimum = 1, description = concat!("ID of the ", $noun))),
-            request_body = $update,
-            responses(
-                (status = 200, body = $object),
-                (status = 400, body = super::ErrorBody),
-                (status = 404, body = super::ErrorBody),
-            )
-        )]
-        async fn update(
-            caller: super::Caller,
-            super::PathId(id): super::PathId,
-            body: axum::body::Bytes,
-        ) -> super::ApiResult<axum::Json<serde_json::Value>> {
-            super::update::<$update, _>(&caller, $update_op, id, &body).await
-        }
-
-        #[utoipa::path(
-            delete, path = $item, tag = $tag,
-            operation_id = $delete_id, summary = concat!("Delete ", $noun),
-            params(($id = i32, Path, minimum = 1, description = concat!("ID of the ", $noun)), $delete_params),
-            responses(
-                (status = 200, body = super::Deleted),
-                (status = 400, body = super::ErrorBody),
-                (status = 404, body = super::ErrorBody),
-            )
-        )]
-        async fn delete(
-            caller: super::Caller,
-            super::PathId(id): super::PathId,
-            axum::extract::RawQuery(query): axum::extract::RawQuery,
-        ) -> super::ApiResult<axum::Json<super::Deleted>> {
-            let params: $delete_params = crate::rest::input::query(query.as_deref())?;
-            let mut variables = match serde_json::to_value(params) {
-                Ok(serde_json::Value::Object(variables)) => variables,
-                _ => serde_json::Map::new(),
-            };
-            variables.insert("id".into(), serde_json::json!(id));
-            super::delete(&caller, $delete_op, variables.into(), $thing).await
-        }
-    };
-}
-use sibling_resource;
-
-/// DELETE of a resource that takes no query parameters.
-#[derive(Deserialize, Serialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NoParams {}
