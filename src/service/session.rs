@@ -25,7 +25,9 @@ pub type Session = chat_session::Model;
 
 /// A new session. An AI model, system prompt or user profile not given is the account's default
 /// (`settings`), when it has one.
-#[derive(InputObject)]
+// Surface A's body for `POST /api/v1/chat-sessions` too.
+#[derive(InputObject, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = CreateChatSession)]
 pub struct CreateChatSessionInput {
     pub character_id: i32,
     pub user_profile_id: Option<i32>,
@@ -33,31 +35,53 @@ pub struct CreateChatSessionInput {
     pub system_prompt_id: Option<i32>,
     /// Defaults to `"{character name} Chat ({YYYYmmdd_HHMMSS})"`.
     pub title: Option<String>,
+    /// Required when `pre_prompt_enabled` is true.
     pub pre_prompt: Option<String>,
     #[graphql(default)]
+    #[serde(default)]
     pub pre_prompt_enabled: bool,
+    /// Required when `post_prompt_enabled` is true.
     pub post_prompt: Option<String>,
     #[graphql(default)]
+    #[serde(default)]
     pub post_prompt_enabled: bool,
     /// 1 to 5.
     pub rating: Option<i32>,
     /// Store the character's first message (placeholders filled) as the session's opening
     /// assistant message.
     #[graphql(default)]
+    #[serde(default)]
     pub seed_first_message: bool,
 }
 
-#[derive(InputObject, Default)]
+// Surface A's body for `PUT /api/v1/chat-sessions/{id}` too.
+/// A partial update: fields left out stay as they are; `null` clears a nullable field.
+#[derive(InputObject, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UpdateChatSession)]
 pub struct UpdateChatSessionInput {
     pub character_id: Option<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub user_profile_id: MaybeUndefined<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub ai_model_id: MaybeUndefined<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub system_prompt_id: MaybeUndefined<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub title: MaybeUndefined<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub pre_prompt: MaybeUndefined<String>,
     pub pre_prompt_enabled: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub post_prompt: MaybeUndefined<String>,
     pub post_prompt_enabled: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub rating: MaybeUndefined<i32>,
 }
 

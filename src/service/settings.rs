@@ -16,11 +16,21 @@ use crate::{
 };
 
 /// A partial update of the settings: an absent field is left alone, `null` clears it.
-#[derive(InputObject, Default)]
+// Surface A's body for `PUT /api/v1/settings` too.
+#[derive(InputObject, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UpdateSettings)]
 pub struct UpdateSettingsInput {
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub default_ai_model_id: MaybeUndefined<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub default_system_prompt_id: MaybeUndefined<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub default_user_profile_id: MaybeUndefined<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub default_avatar_image: MaybeUndefined<String>,
 }
 

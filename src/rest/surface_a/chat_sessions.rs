@@ -1,7 +1,6 @@
 //! `/api/v1/chat-sessions`, exactly as chat-sessions-api.md shows it.
 
 use super::Caller;
-use async_graphql::MaybeUndefined;
 use axum::{Json, body::Bytes, extract::RawQuery, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
@@ -9,7 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiResult, Deleted, ErrorBody, Page, PageParams, PathId};
-use crate::{AppState, rest::input};
+use crate::{
+    AppState,
+    rest::input,
+    service::session::{CreateChatSessionInput, UpdateChatSessionInput},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -117,45 +120,6 @@ pub struct ChatSessionListParams {
     pub character_id: Option<i32>,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct CreateChatSession {
-    pub character_id: i32,
-    pub user_profile_id: Option<i32>,
-    pub ai_model_id: Option<i32>,
-    pub system_prompt_id: Option<i32>,
-    /// Required when `pre_prompt_enabled` is true.
-    pub pre_prompt: Option<String>,
-    #[serde(default)]
-    pub pre_prompt_enabled: bool,
-    /// Required when `post_prompt_enabled` is true.
-    pub post_prompt: Option<String>,
-    #[serde(default)]
-    pub post_prompt_enabled: bool,
-}
-
-/// A partial update: fields left out stay as they are; `null` clears a nullable field.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct UpdateChatSession {
-    pub character_id: Option<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>)]
-    pub user_profile_id: MaybeUndefined<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>)]
-    pub ai_model_id: MaybeUndefined<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>)]
-    pub system_prompt_id: MaybeUndefined<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub pre_prompt: MaybeUndefined<String>,
-    pub pre_prompt_enabled: Option<bool>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub post_prompt: MaybeUndefined<String>,
-    pub post_prompt_enabled: Option<bool>,
-}
-
 /// List chat sessions, optionally by user profile and/or character.
 #[utoipa::path(
     get, path = "/api/v1/chat-sessions", tag = "chat-sessions",
@@ -203,7 +167,7 @@ async fn get_chat_session(
 /// Create a chat session.
 #[utoipa::path(
     post, path = "/api/v1/chat-sessions", tag = "chat-sessions",
-    request_body = CreateChatSession,
+    request_body = CreateChatSessionInput,
     responses(
         (status = 201, body = ChatSessionSummary),
         (status = 400, body = ErrorBody),
@@ -214,14 +178,14 @@ async fn create_chat_session(
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ChatSessionSummary>)> {
-    super::create::<CreateChatSession, _>(&caller, "CreateChatSession", &body).await
+    super::create::<CreateChatSessionInput, _>(&caller, "CreateChatSession", &body).await
 }
 
 /// Update a chat session (partial).
 #[utoipa::path(
     put, path = "/api/v1/chat-sessions/{chat_session_id}", tag = "chat-sessions",
     params(("chat_session_id" = i32, Path, minimum = 1, description = "ID of the chat session")),
-    request_body = UpdateChatSession,
+    request_body = UpdateChatSessionInput,
     responses(
         (status = 200, body = ChatSessionFields),
         (status = 400, body = ErrorBody),
@@ -233,7 +197,7 @@ async fn update_chat_session(
     PathId(id): PathId,
     body: Bytes,
 ) -> ApiResult<Json<ChatSessionFields>> {
-    super::update::<UpdateChatSession, _>(&caller, "UpdateChatSession", id, &body).await
+    super::update::<UpdateChatSessionInput, _>(&caller, "UpdateChatSession", id, &body).await
 }
 
 /// Delete a chat session and all of its messages.

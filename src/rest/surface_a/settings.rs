@@ -3,7 +3,6 @@
 //! session created without an AI model, system prompt or user profile gets the defaults named here.
 
 use super::Caller;
-use async_graphql::MaybeUndefined;
 use axum::{Json, body::Bytes};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -11,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiResult, ErrorBody, ItemData};
-use crate::{AppState, rest::input};
+use crate::{AppState, rest::input, service::settings::UpdateSettingsInput};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,23 +57,6 @@ pub struct UserProfileShort {
     pub avatar_image: Option<String>,
 }
 
-/// A partial update: fields left out stay as they are; `null` clears a default.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct UpdateSettings {
-    #[serde(default)]
-    #[schema(value_type = Option<i32>)]
-    pub default_ai_model_id: MaybeUndefined<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>)]
-    pub default_system_prompt_id: MaybeUndefined<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<i32>)]
-    pub default_user_profile_id: MaybeUndefined<i32>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub default_avatar_image: MaybeUndefined<String>,
-}
-
 /// What a reset answers.
 #[derive(Serialize, ToSchema)]
 pub struct SettingsReset {
@@ -96,7 +78,7 @@ async fn get_settings(caller: Caller) -> ApiResult<Json<Settings>> {
 /// Change the account's settings; each id must name one of the account's own rows (else 404).
 #[utoipa::path(
     put, path = "/api/v1/settings", tag = "settings",
-    request_body = UpdateSettings,
+    request_body = UpdateSettingsInput,
     responses(
         (status = 200, body = Settings),
         (status = 400, body = ErrorBody),
@@ -104,7 +86,7 @@ async fn get_settings(caller: Caller) -> ApiResult<Json<Settings>> {
     )
 )]
 async fn update_settings(caller: Caller, body: Bytes) -> ApiResult<Json<Settings>> {
-    let variables = json!({ "input": input::graphql_body::<UpdateSettings>(&body)? });
+    let variables = json!({ "input": input::graphql_body::<UpdateSettingsInput>(&body)? });
     let data: ItemData<Settings> = caller.forward("UpdateSettings", variables).await?;
     Ok(Json(data.item))
 }
