@@ -40,6 +40,8 @@ def ceilings(anchor, parley, parley_sql, concs):
         for backend in ("postgres", "sqlite"):
             if (backend, "typename", conc) in parley:
                 row.append(f"Parley ({backend}) {parley[(backend, 'typename', conc)][0]:.1f},")
+            if (backend, "ceiling:typename", conc) in parley:
+                row.append(f"bare axum (its round) {parley[(backend, 'ceiling:typename', conc)][0]:.1f},")
         print(" ".join(row).rstrip(","))
     for query in ("sessions100", "session_messages"):
         sql = sql_rates(anchor, parley_sql, query)
@@ -54,6 +56,37 @@ def ceilings(anchor, parley, parley_sql, concs):
                 print(f"    3x PostGraphile at c{conc} = {target:.1f} req/s = {target / best:.2f}x the faster SQL")
 
 
+def typename_targets(anchor, parley, concs, misses):
+    """`{ __typename }` on each backend: at least 3x PostGraphile's, and within 2x of the bare axum
+    server measured in the same round (the framework's ceiling: the rest is Parley's own stack)."""
+    for backend in BACKENDS:
+        for conc in concs:
+            row, ceiling = parley.get((backend, "typename", conc)), parley.get((backend, "ceiling:typename", conc))
+            if row is None:
+                continue
+            if ("typename", conc) in anchor and row[0] < 3 * anchor[("typename", conc)][0]:
+                misses.append(f"{backend} typename c{conc}: {row[0] / anchor[('typename', conc)][0]:.2f}x "
+                              f"PostGraphile (< 3x)")
+            if ceiling is None:
+                continue
+            if ceiling[3]:
+                misses.append(f"bare axum typename c{conc} ({backend} round): {ceiling[3]} errors")
+            if 2 * row[0] < ceiling[0]:
+                misses.append(f"{backend} typename c{conc}: {ceiling[0] / row[0]:.2f}x slower than bare axum (> 2x)")
+
+
+def sqlite_targets(parley, concs, misses):
+    """Each SQLite row at least the same row on PostgreSQL: the embedded default must not be the
+    slower way to run Parley."""
+    for name in PARLEY_ROWS:
+        for conc in concs:
+            pg, lite = parley.get(("postgres", name, conc)), parley.get(("sqlite", name, conc))
+            if name.startswith("ceiling:") or pg is None or lite is None:
+                continue
+            if lite[0] < pg[0]:
+                misses.append(f"sqlite {name} c{conc}: {lite[0] / pg[0]:.2f}x PostgreSQL's req/s (< 1x)")
+
+
 def baseline(run, parley, misses):
     """With `BASELINE=<rev>`: each row of this build against the same row of the baseline's, both
     measured in the same rounds; a row more than 5% slower in req/s is a miss."""
@@ -64,7 +97,7 @@ def baseline(run, parley, misses):
     print()
     print(f"Against the baseline {said[0]} (this build {said[1]}; same run, mirrored halves):")
     for (backend, name, conc), (rps, _, p99, _) in sorted(parley.items()):
-        if name.startswith("base:"):
+        if name.startswith(("base:", "ceiling:")):
             continue
         base = parley.get((backend, "base:" + name, conc))
         if base is None:
@@ -83,7 +116,7 @@ def baseline(run, parley, misses):
 BACKENDS = ("postgres", "sqlite")
 QUERIES = ("sessions100", "session_messages")
 # Every row bench/run measures, per backend and concurrency.
-PARLEY_ROWS = ("typename",) + QUERIES + tuple("rest:" + q for q in QUERIES)
+PARLEY_ROWS = ("typename", "ceiling:typename") + QUERIES + tuple("rest:" + q for q in QUERIES)
 # The anchor's rows per concurrency, and its pgbench ceiling lines (16 clients, prepared).
 ANCHOR_ROWS = ("typename",) + QUERIES
 ANCHOR_SQL = tuple(f"sql:{q}/prepared" for q in QUERIES)
@@ -205,6 +238,8 @@ def main():
             row = parley.get((backend, "typename", conc))
             if row and row[3]:
                 misses.append(f"{backend} typename c{conc}: {row[3]} errors")
+    typename_targets(anchor, parley, concs, misses)
+    sqlite_targets(parley, concs, misses)
     baseline(run, parley, misses)
     print()
     ceilings(anchor, parley, parley_sql, concs)

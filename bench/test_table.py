@@ -32,6 +32,7 @@ def good_run():
             anchor.append(f"gql:{query} {conc} 100.0 10.0 30.0 0 0")
         for backend in ("postgres", "sqlite"):
             results.append(f"{backend} typename {conc} {result(3000.0, 2.0)}")
+            results.append(f"{backend} ceiling:typename {conc} {result(5000.0, 1.0)}")
             for query in ("sessions100", "session_messages"):
                 results.append(f"{backend} {query} {conc} {result(400.0, 5.0)}")
                 results.append(f"{backend} rest:{query} {conc} {result(390.0, 5.0)}")
@@ -138,6 +139,22 @@ class Verdict(unittest.TestCase):
                 files = edited("postgraphile_table.txt", lambda lines: [
                     l.replace("gql:session_messages 64", f"gql:session_messages{flag} 64") for l in lines])
                 self.assertFails(files, "flagged noisy")
+
+    def test_typename_is_held_to_postgraphile_and_to_bare_axum(self):
+        def typename(backend, rps):
+            return edited("results.tsv", lambda lines: [
+                l if not l.startswith(f"{backend} typename 16 ") else
+                f"{backend} typename 16 " + result(rps, 2.0) for l in lines])
+        self.assertFails(typename("postgres", 2900.0), "postgres typename c16: 2.90x PostGraphile (< 3x)")
+        self.assertFails(typename("sqlite", 2400.0), "sqlite typename c16: 2.08x slower than bare axum (> 2x)")
+        files = edited("results.tsv", lambda lines: [l for l in lines if not l.startswith("sqlite ceiling:typename 64 ")])
+        self.assertFails(files, "row missing: Parley (sqlite) ceiling:typename c64")
+
+    def test_each_sqlite_row_is_held_to_postgresql(self):
+        files = edited("results.tsv", lambda lines: [
+            l if not l.startswith("sqlite session_messages 64 ") else
+            "sqlite session_messages 64 " + result(380.0, 5.0) for l in lines])
+        self.assertFails(files, "sqlite session_messages c64: 0.95x PostgreSQL's req/s (< 1x)")
 
     def test_a_missed_target_fails(self):
         files = edited("results.tsv", lambda lines: [
