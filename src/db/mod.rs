@@ -41,6 +41,9 @@ pub async fn open(
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // A ping on every checkout doubled each statement's round trips (on SQLite, a trip
+        // through the connection's worker thread); a connection idle this long is still pinged.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         // sqlx would log every statement at INFO.
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
