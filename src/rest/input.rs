@@ -3,7 +3,7 @@
 
 use heck::ToLowerCamelCase;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One bad input: where it was (`path`, `query` or `body`), the field (in the REST surface's own
 /// naming) and what is wrong with it.
@@ -202,12 +202,23 @@ pub fn graphql_body<B: DeserializeOwned + serde::Serialize>(
     body: &[u8],
 ) -> Result<Value, InputError> {
     let typed: B = json(body)?;
+    // The struct skips what it does not know unchecked; as a value it must read too (a number
+    // out of range, nesting past serde_json's limit), or it is refused like any bad body.
+    let sent = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(sent)) => sent,
+        Ok(_) => {
+            return Err(InputError::at(
+                "body",
+                "body",
+                "the body must be a JSON object",
+            ));
+        }
+        Err(e) => return Err(InputError::at("body", "body", e.to_string())),
+    };
     // Serialising `B` names every field it has, sent or not.
-    let (Ok(Value::Object(known)), Ok(Value::Object(sent))) = (
-        serde_json::to_value(&typed),
-        serde_json::from_slice::<Value>(body),
-    ) else {
-        unreachable!("a body `json` read as a struct is a JSON object")
+    let known = match serde_json::to_value(&typed) {
+        Ok(Value::Object(known)) => known,
+        _ => Map::new(),
     };
     Ok(Value::Object(
         sent.into_iter()
@@ -235,6 +246,12 @@ mod tests {
         assert_eq!(input, serde_json::json!({ "maxTokens": 9 }));
         let error = graphql_body::<Body>(br#"{"max_tokens": "9"}"#).unwrap_err();
         assert_eq!(error.field, "max_tokens");
+        // What the struct skips (an unknown field) must still read as JSON, or be refused.
+        let deep = format!(r#"{{"colour": {}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        for body in [br#"{"colour": 1e400}"#.to_vec(), deep.into_bytes()] {
+            let error = graphql_body::<Body>(&body).unwrap_err();
+            assert_eq!(error.location, "body");
+        }
     }
 
     #[test]
