@@ -249,4 +249,16 @@ impl Loaders {
             .delay(BATCH_DELAY),
         }
     }
+
+    /// The loaders of a socket: its subscriptions last for hours, so each event reads the rows as
+    /// they are then (and the socket holds no cache that grows with every row it ever showed).
+    pub fn uncached(self) -> Self {
+        self.character.enable_all_cache(false);
+        self.user_profile.enable_all_cache(false);
+        self.ai_model.enable_all_cache(false);
+        self.system_prompt.enable_all_cache(false);
+        self.chat_session.enable_all_cache(false);
+        self.message_count.enable_all_cache(false);
+        self
+    }
 }

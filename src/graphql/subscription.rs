@@ -1,30 +1,26 @@
 //! Subscriptions, over `/graphql/ws`: messages added to a session, and a reply as it is generated.
 
 use async_graphql::{Context, ErrorExtensions, Result, SimpleObject, Subscription};
-use futures::{Stream, StreamExt};
-use tokio_stream::wrappers::BroadcastStream;
+use futures::{Stream, StreamExt, future::ready};
 use uuid::Uuid;
 
 use super::{request_scope, types::Message};
+use crate::events::{Event, Events, SessionEvents};
 use crate::service::session::find_session;
-use crate::{auth::Owned, events::Event, events::Events};
 
 pub struct SubscriptionRoot;
 
-/// The caller's session (by id or uuid; NOT_FOUND otherwise) and the event stream, subscribed now.
+/// The events of the caller's session (by id or uuid; NOT_FOUND otherwise), subscribed now.
 async fn session_events(
     ctx: &Context<'_>,
     id: Option<i32>,
     uuid: Option<Uuid>,
-) -> Result<(entity::chat_session::Model, BroadcastStream<Event>)> {
+) -> Result<SessionEvents> {
     let scope = request_scope(ctx)?;
     let session = find_session(scope.db, scope.principal, id, uuid, false)
         .await
         .map_err(|e| e.extend())?;
-    Ok((
-        session,
-        BroadcastStream::new(ctx.data::<Events>()?.subscribe()),
-    ))
+    Ok(ctx.data::<Events>()?.subscribe(session.id))
 }
 
 /// One step of a reply being generated.
@@ -49,25 +45,13 @@ impl SubscriptionRoot {
         chat_session_id: Option<i32>,
         chat_session_uuid: Option<Uuid>,
     ) -> Result<impl Stream<Item = Message> + use<>> {
-        let (session, events) = session_events(ctx, chat_session_id, chat_session_uuid).await?;
-        let scope = request_scope(ctx)?;
-        let (db, principal) = (scope.db.clone(), scope.principal);
-        let owner = principal.account_id;
-        Ok(events.filter_map(move |event| {
-            let db = db.clone();
-            async move {
-                match event {
-                    Ok(event @ Event::MessageAdded { message_id, .. })
-                        if event.is_for(owner, session.id) =>
-                    {
-                        entity::message::Entity::find_owned(&db, principal, message_id)
-                            .await
-                            .ok()
-                            .map(Message)
-                    }
-                    _ => None,
-                }
-            }
+        let events = session_events(ctx, chat_session_id, chat_session_uuid).await?;
+        // The row each subscriber shows is the one the event carries, read once for all of them.
+        Ok(events.filter_map(|event| {
+            ready(match event {
+                Event::MessageAdded(message) => Some(Message(message.as_ref().clone())),
+                _ => None,
+            })
         }))
     }
 
@@ -79,24 +63,20 @@ impl SubscriptionRoot {
         chat_session_id: Option<i32>,
         chat_session_uuid: Option<Uuid>,
     ) -> Result<impl Stream<Item = ReplyEvent> + use<>> {
-        let (session, events) = session_events(ctx, chat_session_id, chat_session_uuid).await?;
-        let owner = request_scope(ctx)?.principal.account_id;
-        Ok(events.filter_map(move |event| async move {
-            let event = event.ok().filter(|e| e.is_for(owner, session.id))?;
-            let step = |token, done, message_id, error| ReplyEvent {
-                token,
-                done,
-                message_id,
-                error,
-            };
-            match event {
-                Event::ReplyToken { token, .. } => Some(step(Some(token), false, None, None)),
-                Event::ReplyDone { message_id, .. } => {
-                    Some(step(None, true, Some(message_id), None))
-                }
-                Event::ReplyFailed { error, .. } => Some(step(None, true, None, Some(error))),
-                Event::MessageAdded { .. } => None,
-            }
+        let events = session_events(ctx, chat_session_id, chat_session_uuid).await?;
+        let step = |token, done, message_id, error| ReplyEvent {
+            token,
+            done,
+            message_id,
+            error,
+        };
+        Ok(events.filter_map(move |event| {
+            ready(match event {
+                Event::ReplyToken(token) => Some(step(Some(token), false, None, None)),
+                Event::ReplyDone { message_id } => Some(step(None, true, Some(message_id), None)),
+                Event::ReplyFailed { error } => Some(step(None, true, None, Some(error))),
+                Event::MessageAdded(_) => None,
+            })
         }))
     }
 }

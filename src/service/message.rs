@@ -85,9 +85,7 @@ pub async fn create(
         Ok(message)
     })
     .await?;
-    events
-        .message_added(message.owner_id, message.chat_session_id, message.id)
-        .await;
+    events.message_added(&message).await;
     Ok(message)
 }
 

@@ -135,13 +135,14 @@ pub async fn reply(
         temperature: choice.temperature,
         max_tokens: choice.max_tokens,
     };
-    let (owner_id, session_id) = (principal.account_id, session.id);
+    let session_id = session.id;
     let failed = |error: AppError| {
-        services.events.publish(Event::ReplyFailed {
-            owner_id,
+        services.events.publish(
             session_id,
-            error: error.to_string(),
-        });
+            Event::ReplyFailed {
+                error: error.to_string(),
+            },
+        );
         error
     };
     let mut tokens = services
@@ -152,11 +153,9 @@ pub async fn reply(
     let mut text = String::new();
     while let Some(token) = tokens.next().await {
         let token = token.map_err(failed)?;
-        services.events.publish(Event::ReplyToken {
-            owner_id,
-            session_id,
-            token: token.clone(),
-        });
+        services
+            .events
+            .publish(session_id, Event::ReplyToken(token.clone()));
         text.push_str(&token);
         if !on_token(&token) {
             return Err(failed(AppError::ModelFailed(
@@ -198,20 +197,15 @@ pub async fn reply(
     .await?;
 
     if let Some(user) = &user_message {
-        services
-            .events
-            .message_added(owner_id, session_id, user.id)
-            .await;
+        services.events.message_added(user).await;
     }
-    services
-        .events
-        .message_added(owner_id, session_id, reply.id)
-        .await;
-    services.events.publish(Event::ReplyDone {
-        owner_id,
+    services.events.message_added(&reply).await;
+    services.events.publish(
         session_id,
-        message_id: reply.id,
-    });
+        Event::ReplyDone {
+            message_id: reply.id,
+        },
+    );
     Ok(Turn {
         user_message,
         reply,

@@ -431,6 +431,54 @@ async fn subscribers_see_the_reply_tokens_and_both_messages() {
     );
 }
 
+/// A socket stays open for hours: each event shows the rows as they are when it happens, not as
+/// they were when the socket first read them.
+#[tokio::test]
+async fn each_event_shows_the_rows_as_they_are_now() {
+    let app = app_with(None, Duration::from_secs(1)).await;
+    let chat = chat_with_everything(&app).await;
+    let mut socket = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+    let query = "subscription($id: Int!) { messageAdded(chatSessionId: $id) { content chatSession { title } } }";
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": chat.id}}});
+    socket
+        .send(WsMessage::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    let mut titles = Vec::new();
+    for (attempt, title) in ["Before", "After"].into_iter().enumerate() {
+        app.data(
+            "mutation($id: Int!, $t: String) { updateChatSession(id: $id, input: {title: $t}) { id } }",
+            json!({"id": chat.id, "t": title}),
+        )
+        .await;
+        // The subscription starts asynchronously: the first message is sent until it arrives.
+        'seen: for probe in 0.. {
+            assert!(probe < 50, "the subscription never started");
+            let content = format!("{title} {probe}");
+            add_message(&app, chat.id, &content).await;
+            while let Some(event) =
+                tokio::time::timeout(Duration::from_millis(200), next_json(&mut socket))
+                    .await
+                    .ok()
+                    .flatten()
+            {
+                if event["payload"]["data"]["messageAdded"]["content"] == content.as_str() {
+                    titles.push(
+                        event["payload"]["data"]["messageAdded"]["chatSession"]["title"].clone(),
+                    );
+                    break 'seen;
+                }
+            }
+            assert_eq!(attempt, 0, "a started subscription misses no message");
+        }
+    }
+    assert_eq!(titles, [json!("Before"), json!("After")]);
+}
+
 #[tokio::test]
 async fn failures_give_their_status_and_save_nothing() {
     // No provider configured: 503 everywhere.
