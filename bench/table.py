@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Prints bench/run's table from the files of one run (target/bench/<time>/), and checks the
 targets. Exit status 1 when a target is missed, and also when the run is incomplete or unsound:
-a missing file (results, anchor, pgbench, RSS, deep cursor), a missing row (GraphQL or REST, each
+a missing file (results, anchor, pgbench, RSS, deep cursor, subscriptions), a missing row (GraphQL or REST, each
 backend and concurrency; the anchor's rows and ceiling lines), a row with errors (GraphQL errors
 in a 200 included), or an anchor row the PostGraphile harness flagged as noisy (`!` or `~`). A
 verdict must never stand on what was not measured.
 
 usage: table.py RUN_DIR
 """
+import json
 import os
 import platform
 import sys
@@ -111,6 +112,33 @@ def baseline(run, parley, misses):
             misses.append(f"{backend} {name} c{conc}: {ratio:.3f}x the baseline's req/s (> 5% slower)")
         if b_err:
             misses.append(f"baseline {backend} {name} c{conc}: {b_err} errors")
+
+
+def subscriptions(run, misses):
+    """The subscriptions row (examples/subscribers.rs): 10,000 idle graphql-ws subscribers in one
+    process at <= 32 KiB each, and one event to 1,000 of them in <= 50 ms for the last (the median
+    of the run's events; each event is printed)."""
+    lines = lines_of(run, "subscriptions.json", misses)
+    if not lines:
+        return
+    row = json.loads(lines[0])
+    total, audience, per = row["subscribers"], row["audience"], row["kib_per_subscriber"]
+    lasts = sorted(event["last_ms"] for event in row["events"])
+    print(f"Subscriptions ({row['backend']}): {total:,} sockets, each subscribed to messageAdded, "
+          f"RSS {row['rss_before_kib'] / 1024:.1f} -> {row['rss_after_kib'] / 1024:.1f} MiB "
+          f"= {per:.1f} KiB each (opened in {row['open_seconds']:.1f} s)")
+    for event in row["events"]:
+        print(f"  one message to {audience:,} of them: p50 {event['p50_ms']:.1f} ms, "
+              f"last {event['last_ms']:.1f} ms")
+    if total < 10_000 or audience < 1_000:
+        misses.append(f"subscriptions row measured {total} subscribers, {audience} watching (needs 10,000 and 1,000)")
+    if per > 32:
+        misses.append(f"subscriptions: {per:.1f} KiB per idle subscriber (> 32)")
+    if not lasts:
+        misses.append("subscriptions: no event measured")
+    elif lasts[len(lasts) // 2] > 50:
+        misses.append(f"subscriptions: an event reached the last of {audience} subscribers in "
+                      f"{lasts[len(lasts) // 2]:.1f} ms, median of {len(lasts)} (> 50)")
 
 
 BACKENDS = ("postgres", "sqlite")
@@ -257,6 +285,7 @@ def main():
               f"= {ratio:.2f}x")
         if ratio > 2:
             misses.append(f"deep cursor page {ratio:.2f}x the first page (> 2x)")
+    subscriptions(run, misses)
     print()
     if misses:
         print("targets missed:")

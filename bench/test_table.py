@@ -5,6 +5,7 @@ with errors, GraphQL errors in 200s, an anchor row the harness flagged as noisy)
 
 usage: python3 bench/test_table.py   (or python3 -m unittest bench/test_table.py)
 """
+import json
 import os
 import subprocess
 import sys
@@ -44,7 +45,17 @@ def good_run():
         "pgbench_parley.txt": ["sessions100 4000.0", "session_messages 9000.0"],
         "rss.txt": ["postgres 30.0", "sqlite 31.0"],
         "deep.txt": ["1.00 1.10 999000"],
+        "subscriptions.json": [subscriptions()],
     }
+
+
+def subscriptions(per_subscriber=20.0, last_ms=(30.0, 40.0, 35.0), subscribers=10_000):
+    """examples/subscribers.rs's line, as bench/run saves it."""
+    return json.dumps({"backend": "postgres", "subscribers": subscribers, "audience": 1000,
+                       "open_seconds": 4.0, "rss_before_kib": 30_000,
+                       "rss_after_kib": 30_000 + per_subscriber * subscribers,
+                       "kib_per_subscriber": per_subscriber,
+                       "events": [{"p50_ms": last / 2, "last_ms": last} for last in last_ms]})
 
 
 def verdict(files):
@@ -155,6 +166,15 @@ class Verdict(unittest.TestCase):
             l if not l.startswith("sqlite session_messages 64 ") else
             "sqlite session_messages 64 " + result(380.0, 5.0) for l in lines])
         self.assertFails(files, "sqlite session_messages c64: 0.95x PostgreSQL's req/s (< 1x)")
+
+    def test_subscriptions_are_held_to_their_memory_and_delivery_targets(self):
+        for row, says in [
+            (subscriptions(per_subscriber=40.0), "40.0 KiB per idle subscriber (> 32)"),
+            (subscriptions(last_ms=(30.0, 60.0, 70.0)), "1000 subscribers in 60.0 ms, median of 3 (> 50)"),
+            (subscriptions(subscribers=2_000), "measured 2000 subscribers"),
+        ]:
+            with self.subTest(says=says):
+                self.assertFails(edited("subscriptions.json", lambda _: [row]), says)
 
     def test_a_missed_target_fails(self):
         files = edited("results.tsv", lambda lines: [
