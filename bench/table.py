@@ -127,9 +127,11 @@ def subscriptions(run, misses):
     print(f"Subscriptions ({row['backend']}): {total:,} sockets, each subscribed to messageAdded, "
           f"RSS {row['rss_before_kib'] / 1024:.1f} -> {row['rss_after_kib'] / 1024:.1f} MiB "
           f"= {per:.1f} KiB each (opened in {row['open_seconds']:.1f} s)")
-    for event in row["events"]:
-        print(f"  one message to {audience:,} of them: p50 {event['p50_ms']:.1f} ms, "
-              f"last {event['last_ms']:.1f} ms")
+    p50s = sorted(event["p50_ms"] for event in row["events"])
+    if lasts:
+        print(f"  {len(lasts)} messages to {audience:,} of them, one at a time: the last subscriber "
+              f"after {lasts[len(lasts) // 2]:.1f} ms (median; {lasts[0]:.1f}-{lasts[-1]:.1f}), "
+              f"the median one after {p50s[len(p50s) // 2]:.1f} ms")
     if total < 10_000 or audience < 1_000:
         misses.append(f"subscriptions row measured {total} subscribers, {audience} watching (needs 10,000 and 1,000)")
     if per > 32:
