@@ -124,7 +124,8 @@ def subscriptions(run, misses):
     row = json.loads(lines[0])
     total, audience, per = row["subscribers"], row["audience"], row["kib_per_subscriber"]
     lasts = sorted(event["last_ms"] for event in row["events"])
-    print(f"Subscriptions ({row['backend']}): {total:,} sockets, each subscribed to messageAdded, "
+    print(f"Subscriptions ({row['backend']}): {total:,} sockets subscribed to messageAdded, "
+          f"{audience:,} on one session, the others on {row['quiet_sessions']:,}: "
           f"RSS {row['rss_before_kib'] / 1024:.1f} -> {row['rss_after_kib'] / 1024:.1f} MiB "
           f"= {per:.1f} KiB each (opened in {row['open_seconds']:.1f} s)")
     p50s = sorted(event["p50_ms"] for event in row["events"])

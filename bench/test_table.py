@@ -51,7 +51,7 @@ def good_run():
 
 def subscriptions(per_subscriber=20.0, last_ms=(30.0, 40.0, 35.0), subscribers=10_000):
     """examples/subscribers.rs's line, as bench/run saves it."""
-    return json.dumps({"backend": "postgres", "subscribers": subscribers, "audience": 1000,
+    return json.dumps({"backend": "postgres", "subscribers": subscribers, "audience": 1000, "quiet_sessions": 9000,
                        "open_seconds": 4.0, "rss_before_kib": 30_000,
                        "rss_after_kib": 30_000 + per_subscriber * subscribers,
                        "kib_per_subscriber": per_subscriber,

@@ -1,7 +1,9 @@
 //! bench/run's subscriptions row: many graphql-transport-ws clients on one running Parley.
 //!
 //! Opens `SUBSCRIBERS` sockets (default 10,000), each subscribed to one session's `messageAdded`:
-//! `AUDIENCE` of them (default 1,000) to one session, the rest to another, where nothing happens.
+//! `AUDIENCE` of them (default 1,000) to one session, the rest each to a session of its own, as
+//! users watching their chats (`QUIET_SESSIONS` spreads them over fewer), where nothing happens
+//! but one message that shows their subscriptions have started.
 //! Then it reads the server's resident memory (`SERVER_PID`'s VmRSS) and adds `EVENTS` messages
 //! (default 20, after `WARMUP_EVENTS`, default 5, unmeasured) to the audience's session, one at a
 //! time, timing from the mutation's request to each subscriber's receipt of the message. Prints one JSON line: the memory per subscriber and,
@@ -73,6 +75,40 @@ impl Server {
         .await
         .map(drop)
     }
+}
+
+/// The ids of the first `count` sessions.
+async fn session_ids(server: &Server, count: usize) -> Result<Vec<i64>, Error> {
+    let (mut ids, mut after) = (Vec::with_capacity(count), Value::Null);
+    while ids.len() < count {
+        let page = server
+            .graphql(
+                "query($after: String) { chatSessions(first: 100, after: $after) { nodes { id } pageInfo { endCursor hasNextPage } } }",
+                json!({"after": after}),
+            )
+            .await?;
+        let page = &page["chatSessions"];
+        ids.extend(
+            page["nodes"]
+                .as_array()
+                .ok_or("no sessions")?
+                .iter()
+                .filter_map(|n| n["id"].as_i64()),
+        );
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    ids.truncate(count);
+    if ids.len() < count {
+        return Err(format!(
+            "the data set has {} sessions; {count} are needed",
+            ids.len()
+        )
+        .into());
+    }
+    Ok(ids)
 }
 
 /// One subscriber: connects, subscribes to `session`, then reports the content of every message
@@ -158,18 +194,10 @@ async fn main() -> Result<(), Error> {
         url: std::env::var("PARLEY_URL")?,
         key: std::env::var("PARLEY_API_KEY")?,
     });
-    let sessions = server
-        .graphql("{ chatSessions(first: 2) { nodes { id } } }", json!({}))
-        .await?;
-    let ids: Vec<i64> = sessions["chatSessions"]["nodes"]
-        .as_array()
-        .ok_or("no sessions")?
-        .iter()
-        .filter_map(|n| n["id"].as_i64())
-        .collect();
-    let [watched, quiet] = ids[..] else {
-        return Err("the data set needs two sessions".into());
-    };
+    let quiet_count = total - audience;
+    let quiet_sessions = setting("QUIET_SESSIONS", quiet_count).clamp(1, quiet_count.max(1));
+    let ids = session_ids(&server, 1 + quiet_sessions).await?;
+    let (watched, quiet) = (ids[0], &ids[1..]);
 
     let rss_before = rss_kib(pid)?;
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
@@ -182,7 +210,7 @@ async fn main() -> Result<(), Error> {
         let (session, sender) = if n < audience {
             (watched, audience_tx.clone())
         } else {
-            (quiet, quiet_tx.clone())
+            (quiet[(n - audience) % quiet.len()], quiet_tx.clone())
         };
         let (server, gate, ready) = (server.clone(), gate.clone(), ready_tx.clone());
         tokio::spawn(async move {
@@ -200,9 +228,9 @@ async fn main() -> Result<(), Error> {
 
     // graphql-transport-ws does not acknowledge a subscription: a first message to each session
     // shows that every subscriber's subscription has started.
-    for (session, rx, count) in [
-        (watched, &mut audience_rx, audience),
-        (quiet, &mut quiet_rx, total - audience),
+    for (sessions, rx, count) in [
+        (&[watched][..], &mut audience_rx, audience),
+        (quiet, &mut quiet_rx, quiet_count),
     ] {
         if count == 0 {
             continue;
@@ -210,7 +238,13 @@ async fn main() -> Result<(), Error> {
         let mut started = false;
         for attempt in 0..20 {
             let probe = format!("probe {attempt}");
-            server.add_message(session, &probe).await?;
+            futures::stream::iter(sessions)
+                .map(|&session| server.add_message(session, &probe))
+                .buffer_unordered(16)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
             if arrivals(rx, &probe, count, Duration::from_secs(10))
                 .await
                 .is_some()
@@ -220,7 +254,7 @@ async fn main() -> Result<(), Error> {
             }
         }
         if !started {
-            return Err(format!("not every subscriber to session {session} started").into());
+            return Err(format!("not every subscriber to sessions {sessions:?} started").into());
         }
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -263,6 +297,7 @@ async fn main() -> Result<(), Error> {
         json!({
             "subscribers": total,
             "audience": audience,
+            "quiet_sessions": quiet.len(),
             "open_seconds": open_seconds,
             "rss_before_kib": rss_before,
             "rss_after_kib": rss_after,

@@ -27,9 +27,10 @@ use crate::auth::{Owned, Principal};
 
 const CHANNEL: &str = "parley_events";
 
-/// Events a topic holds for a subscriber that has not read them yet; one further behind misses
-/// the oldest (a reply's tokens arrive faster than a stalled socket drains).
-const TOPIC_CAPACITY: usize = 256;
+/// Events a topic holds for a subscriber that has not read them yet; one further behind (a
+/// stalled socket during a reply) misses the oldest. The buffer is allocated with the topic, one
+/// per watched session: 64 slots are about 3.5 KiB, 256 were 14 (bench/RESULTS.md).
+const TOPIC_CAPACITY: usize = 64;
 
 /// Something that happened in one session.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -41,8 +41,9 @@ use super::{Engine, loaders::Loaders};
 /// How often an open socket's credentials are verified again when nothing else prompts it.
 pub const RECHECK: Duration = Duration::from_secs(10);
 
-/// A socket's read buffer, in bytes: what 10,000 idle subscribers cost is mostly this.
-const SOCKET_READ_BUFFER: usize = 4 * 1024;
+/// A socket's read buffer, in bytes; a larger message grows it while it arrives. Clients send a
+/// socket a few small messages, and it is much of what an idle subscriber costs (bench/RESULTS.md).
+const SOCKET_READ_BUFFER: usize = 2 * 1024;
 
 /// The limits of sockets.
 #[derive(Clone, Copy, Debug)]
@@ -311,8 +312,7 @@ pub(crate) async fn upgrade(
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
-        // tungstenite fills a 128 KiB read buffer per socket by default; GraphQL messages are
-        // small, and a larger one grows the buffer as it arrives.
+        // tungstenite fills a 128 KiB read buffer per socket by default.
         .read_buffer_size(SOCKET_READ_BUFFER)
         .on_upgrade(move |socket| {
             serve(
