@@ -100,6 +100,11 @@ struct Credentials {
     _slot: SocketSlot,
 }
 
+/// Operations (subscriptions, mostly) one socket may have running at once; one more is answered
+/// with an error. Each holds a stream and its session's topic for as long as it runs, so the
+/// rate limit alone would let one socket gather them without end.
+pub const MAX_OPERATIONS_PER_SOCKET: usize = 64;
+
 /// What one socket shares between its pump and its executor.
 #[derive(Clone)]
 struct Socket {
@@ -108,6 +113,8 @@ struct Socket {
     credentials: Arc<OnceLock<Credentials>>,
     /// Set when an operation found the credentials no longer valid.
     forbidden: Arc<tokio::sync::Notify>,
+    /// A permit per running operation, given back when its stream ends or is stopped.
+    operations: Arc<tokio::sync::Semaphore>,
 }
 
 impl Socket {
@@ -145,10 +152,22 @@ impl Executor for Socket {
                 ))))
                 .boxed();
             };
+            let Ok(permit) = socket.operations.clone().try_acquire_owned() else {
+                return futures::stream::once(future::ready(refused(AppError::Conflict(format!(
+                    "this socket has {MAX_OPERATIONS_PER_SOCKET} operations running, the most \
+                         allowed; complete one first"
+                )))))
+                .boxed();
+            };
             match socket.auth.identify(&credentials.headers).await {
-                Ok(Some(principal)) if principal == credentials.principal => {
-                    socket.engine.execute_stream(request, session_data).boxed()
-                }
+                Ok(Some(principal)) if principal == credentials.principal => socket
+                    .engine
+                    .execute_stream(request, session_data)
+                    .map(move |response| {
+                        let _running = &permit;
+                        response
+                    })
+                    .boxed(),
                 Err(error @ AppError::RateLimited { .. }) => {
                     futures::stream::once(future::ready(refused(error))).boxed()
                 }
@@ -214,6 +233,7 @@ pub async fn serve(
         auth: auth.clone(),
         credentials: Arc::new(OnceLock::new()),
         forbidden: Arc::new(tokio::sync::Notify::new()),
+        operations: Arc::new(tokio::sync::Semaphore::new(MAX_OPERATIONS_PER_SOCKET)),
     };
     let (mut sink, input) = socket.split();
     let input = input

@@ -431,6 +431,65 @@ async fn subscribers_see_the_reply_tokens_and_both_messages() {
     );
 }
 
+/// One socket cannot gather operations without end (each holds a stream and a topic): past the
+/// cap one more is refused with CONFLICT, and completing one makes room.
+#[tokio::test]
+async fn a_socket_runs_a_bounded_number_of_operations() {
+    use parley::graphql::ws::MAX_OPERATIONS_PER_SOCKET as MAX;
+    let app = app_with(None, Duration::from_secs(1)).await;
+    let chat = chat_with_everything(&app).await;
+    let mut socket = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+    let query = "subscription($id: Int!) { messageAdded(chatSessionId: $id) { content } }";
+    let subscribe = |id: String| {
+        let message = json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": {"id": chat.id}}});
+        WsMessage::text(message.to_string())
+    };
+    for n in 0..=MAX {
+        socket.send(subscribe(n.to_string())).await.unwrap();
+    }
+    let refused = next_json(&mut socket).await.expect("one is refused");
+    assert_eq!(refused["type"], "next", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"],
+        "CONFLICT"
+    );
+    let refused_id = refused["id"].as_str().unwrap().to_owned();
+
+    // Completing a running one lets a new one start; it receives the session's messages.
+    let running = (0..=MAX)
+        .map(|n| n.to_string())
+        .find(|id| *id != refused_id)
+        .unwrap();
+    let complete = json!({"id": running, "type": "complete"});
+    socket
+        .send(WsMessage::text(complete.to_string()))
+        .await
+        .unwrap();
+    socket.send(subscribe("late".into())).await.unwrap();
+    'seen: for probe in 0.. {
+        assert!(probe < 50, "the late subscription never received a message");
+        add_message(&app, chat.id, &format!("probe {probe}")).await;
+        while let Some(event) =
+            tokio::time::timeout(Duration::from_millis(200), next_json(&mut socket))
+                .await
+                .ok()
+                .flatten()
+        {
+            assert!(
+                event["payload"]["errors"].is_null(),
+                "only one was refused: {event}"
+            );
+            if event["id"] == "late" {
+                break 'seen;
+            }
+        }
+    }
+}
+
 /// A socket stays open for hours: each event shows the rows as they are when it happens, not as
 /// they were when the socket first read them.
 #[tokio::test]
