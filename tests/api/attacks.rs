@@ -324,7 +324,12 @@ fn persisted(query: &str) -> (String, Value) {
 /// validated, and holds a bounded number of bytes whatever is sent.
 #[tokio::test]
 async fn the_persisted_query_cache_keeps_only_valid_documents_within_its_bytes() {
-    let target = Target::start(&[]).await;
+    // Unlimited rate: the 200 registrations measure the cache, not the rate limiter.
+    let target = Target::start(&[
+        ("PARLEY_RATE_LIMIT_PER_SECOND", "1000000"),
+        ("PARLEY_RATE_LIMIT_BURST", "1000000"),
+    ])
+    .await;
     let by_hash =
         |hash: &str| json!({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": hash}}});
     let not_found =
