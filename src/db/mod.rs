@@ -1,6 +1,7 @@
 //! Connecting to the database (SQLite by default, PostgreSQL by URL) and migrating it.
 
 pub mod rows;
+mod sqlite;
 
 use std::time::Duration;
 
@@ -36,6 +37,9 @@ pub async fn open(
     max_connections: u32,
     metrics: &Metrics,
 ) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        sqlite::configure();
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)

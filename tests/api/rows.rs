@@ -240,3 +240,20 @@ async fn rows_decode_by_position_exactly_as_seaorm_decodes_them() {
     let misread = parley::db::rows::decode_all::<character::Model>(&messages);
     assert!(misread.is_err(), "{misread:?}");
 }
+
+/// SQLite runs without its memory statistics once Parley opened it (`src/db/sqlite.rs`): they
+/// counted every allocation under one process-wide mutex, which the connections' threads queued
+/// on. With them on, this table's 100 KB blob would show in `sqlite3_memory_used`.
+#[tokio::test]
+async fn sqlite_runs_without_its_memory_statistics() {
+    let metrics = parley::metrics::Metrics::new();
+    let db = parley::db::open("sqlite::memory:", 1, &metrics)
+        .await
+        .unwrap();
+    db.execute_unprepared("CREATE TABLE blob (b); INSERT INTO blob VALUES (randomblob(100000));")
+        .await
+        .unwrap();
+    // SAFETY: a read of SQLite's counter, callable from any thread.
+    let used = unsafe { libsqlite3_sys::sqlite3_memory_used() };
+    assert_eq!(used, 0, "SQLite counts its allocations");
+}
