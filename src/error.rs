@@ -113,6 +113,10 @@ pub enum AppError {
     /// The model provider did not answer in time.
     #[error("{0}")]
     ModelTimeout(String),
+    /// The database could not take the request in time (every pooled connection busy, SQLite's
+    /// write lock held past its busy timeout): overload, not a fault; the client tries again.
+    #[error("the database is busy; try again")]
+    DatabaseBusy,
     /// A server fault. The cause is logged, never sent.
     #[error("internal server error")]
     Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
@@ -145,7 +149,7 @@ impl AppError {
             AppError::Conflict(_) | AppError::VersionMismatch { .. } => ErrorCode::Conflict,
             AppError::RateLimited { .. } => ErrorCode::RateLimited,
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
-            AppError::ModelUnavailable(_) => ErrorCode::ServiceUnavailable,
+            AppError::ModelUnavailable(_) | AppError::DatabaseBusy => ErrorCode::ServiceUnavailable,
             AppError::ModelFailed(_) => ErrorCode::BadGateway,
             AppError::ModelTimeout(_) => ErrorCode::GatewayTimeout,
             AppError::Internal(_) => ErrorCode::InternalServerError,
@@ -167,6 +171,9 @@ impl From<DbErr> for AppError {
     /// Constraint violations are the client's doing (a race past our own checks); anything else
     /// is ours.
     fn from(err: DbErr) -> Self {
+        if is_busy(&err) {
+            return AppError::DatabaseBusy;
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => AppError::BadUserInput {
                 message: "a row with the same unique value (e.g. label) already exists".into(),
@@ -180,6 +187,46 @@ impl From<DbErr> for AppError {
                 also: Vec::new(),
             },
             _ => AppError::internal(err),
+        }
+    }
+}
+
+/// The pool had no connection free within its acquire timeout, SQLite stayed locked past its
+/// busy timeout (SQLITE_BUSY and its extended codes), or PostgreSQL refused for load (too many
+/// connections, a lock not available).
+fn is_busy(err: &DbErr) -> bool {
+    use sea_orm::{ConnAcquireErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
+    else {
+        return matches!(err, DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
+    };
+    match &**e {
+        sea_orm::sqlx::Error::PoolTimedOut => true,
+        sea_orm::sqlx::Error::Database(database) => match database.code().as_deref() {
+            Some("53300" | "55P03") => true,
+            Some(code) => code.parse::<u32>().is_ok_and(|code| code & 0xff == 5),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// `extensions.reason` of [`AppError::DatabaseBusy`], which surface A names apart from a model
+/// being unavailable.
+pub const DATABASE_BUSY: &str = "DATABASE_BUSY";
+
+/// Seconds a client waits before it tries a busy database again.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+impl AppError {
+    /// Seconds the client should wait before trying again (`Retry-After`), when it should.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            AppError::DatabaseBusy => Some(BUSY_RETRY_AFTER_SECS),
+            _ => None,
         }
     }
 }
@@ -215,8 +262,11 @@ impl ErrorExtensions for AppError {
                 ext.set("expectedVersion", *expected);
                 ext.set("currentVersion", *found);
             }
-            if let AppError::RateLimited { retry_after_secs } = self {
-                ext.set("retryAfter", *retry_after_secs);
+            if let AppError::DatabaseBusy = self {
+                ext.set("reason", DATABASE_BUSY);
+            }
+            if let Some(seconds) = self.retry_after() {
+                ext.set("retryAfter", seconds);
             }
         })
     }
@@ -231,10 +281,10 @@ impl IntoResponse for AppError {
             "errors": [{ "message": self.to_string(), "extensions": { "code": self.code() } }]
         });
         let mut response = (self.status(), Json(body)).into_response();
-        if let AppError::RateLimited { retry_after_secs } = self {
+        if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
     }

@@ -236,7 +236,7 @@ pub struct Failure {
     pub fields: Box<[(String, String)]>,
     /// `extensions.reason`, e.g. `VERSION_MISMATCH` for a CONFLICT.
     pub reason: Option<String>,
-    /// Seconds to wait, for RATE_LIMITED.
+    /// Seconds to wait before trying again (RATE_LIMITED, a busy database).
     pub retry_after: Option<u64>,
 }
 
@@ -258,11 +258,9 @@ impl From<AppError> for Failure {
                     .collect(),
                 _ => Box::default(),
             },
-            reason: None,
-            retry_after: match error {
-                AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
-                _ => None,
-            },
+            reason: matches!(error, AppError::DatabaseBusy)
+                .then(|| crate::error::DATABASE_BUSY.to_owned()),
+            retry_after: error.retry_after(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{add_message, create_session, seed_references, spawn_app};
+use crate::helpers::{add_message, create_session, seed_references, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_messages_to_one_session_are_all_stored() {
@@ -179,4 +179,54 @@ async fn a_write_aborted_as_a_deadlock_victim_is_retried() {
         .map(|row| row.try_get::<i32>("", "v").unwrap())
         .collect();
     assert_eq!(values, [2, 2], "each write applied once");
+}
+
+/// When the database cannot take a request in time (here the pool's one connection is held past
+/// its 10 s acquire timeout), each surface answers 503 in its own shape with a `Retry-After`, not
+/// a 500, and answers as before once the database is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_database_answers_503_and_then_recovers() {
+    use sea_orm::TransactionTrait;
+    let app = spawn_app_with(|config| config.db_max_connections = 1).await;
+    let (status, _) = app.rest("GET", "/api/v1/chat-sessions", None).await;
+    assert_eq!(
+        status, 200,
+        "the key is verified while the database is free"
+    );
+
+    let held = app.db.begin().await.expect("the one connection");
+    let surface_b = app
+        .client
+        .get(format!("{}/api/v1/chats/?page=1&per_page=20", app.address))
+        .header("X-API-KEY", &app.api_key)
+        .send();
+    let ((a_status, a_body), b, graphql) = tokio::join!(
+        app.rest("GET", "/api/v1/chat-sessions", None),
+        surface_b,
+        app.graphql_with_key(
+            Some(&app.api_key),
+            "{ chatSessions(first: 1) { nodes { id } } }",
+            json!({})
+        ),
+    );
+    held.rollback().await.unwrap();
+
+    assert_eq!(a_status, 503, "{a_body}");
+    assert_eq!(a_body["error"]["code"], "SERVICE_UNAVAILABLE", "{a_body}");
+    let b = b.expect("answered");
+    assert_eq!(b.status(), 503);
+    assert_eq!(b.headers()["retry-after"], "1");
+    let (status, body) = graphql;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], 1, "{body}");
+
+    let (status, body) = app.rest("GET", "/api/v1/chat-sessions", None).await;
+    assert_eq!(
+        status, 200,
+        "answers again once the database is free: {body}"
+    );
 }

@@ -126,6 +126,11 @@ impl From<Failure> for ApiError {
             ErrorCode::Forbidden => (StatusCode::FORBIDDEN, "FORBIDDEN"),
             ErrorCode::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             ErrorCode::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            ErrorCode::ServiceUnavailable
+                if failure.reason.as_deref() == Some(crate::error::DATABASE_BUSY) =>
+            {
+                (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE")
+            }
             ErrorCode::ServiceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "MODEL_UNAVAILABLE"),
             ErrorCode::BadGateway => (StatusCode::BAD_GATEWAY, "MODEL_ERROR"),
             ErrorCode::GatewayTimeout => (StatusCode::GATEWAY_TIMEOUT, "MODEL_TIMEOUT"),
