@@ -310,11 +310,12 @@ async fn completions_over_rest_plain_and_streamed() {
     assert_eq!(turn["ai_message"]["content"], "Indeed.");
 }
 
+/// A WebSocket client connection.
+pub(crate) type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// A graphql-transport-ws connection, initialised with `payload`.
-pub(crate) async fn ws_connect(
-    app: &TestApp,
-    payload: Value,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+pub(crate) async fn ws_connect(app: &TestApp, payload: Value) -> Socket {
     let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
@@ -331,11 +332,7 @@ pub(crate) async fn ws_connect(
     socket
 }
 
-pub(crate) async fn next_json(
-    socket: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> Option<Value> {
+pub(crate) async fn next_json(socket: &mut Socket) -> Option<Value> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -349,6 +346,48 @@ pub(crate) async fn next_json(
     }
 }
 
+/// A graphql-transport-ws connection with the app's key, acknowledged.
+async fn ws_acknowledged(app: &TestApp) -> Socket {
+    let mut socket = ws_connect(app, json!({"X-API-KEY": app.api_key})).await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_ack"
+    );
+    socket
+}
+
+/// The `subscribe` message of operation `id`: `query` with `$id` the chat's id.
+fn subscribe(id: &str, query: &str, chat: &Chat) -> WsMessage {
+    let message = json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": {"id": chat.id}}});
+    WsMessage::text(message.to_string())
+}
+
+/// Subscriptions start asynchronously (graphql-transport-ws has no ack for them): adds messages
+/// to the chat, `content(probe)` each, until an event passes `wanted(event, content)`, which
+/// sees every event read on the way (at most 50 probes); returns that event.
+async fn probe_until(
+    app: &TestApp,
+    socket: &mut Socket,
+    chat: &Chat,
+    content: impl Fn(usize) -> String,
+    mut wanted: impl FnMut(&Value, &str) -> bool,
+) -> Value {
+    for probe in 0..50 {
+        let content = content(probe);
+        add_message(app, chat.id, &content).await;
+        while let Some(event) = tokio::time::timeout(Duration::from_millis(200), next_json(socket))
+            .await
+            .ok()
+            .flatten()
+        {
+            if wanted(&event, &content) {
+                return event;
+            }
+        }
+    }
+    panic!("no wanted event after 50 probes");
+}
+
 #[tokio::test]
 async fn subscribers_see_the_reply_tokens_and_both_messages() {
     let server = ModelServer::start(Behavior::Reply(vec![
@@ -358,11 +397,7 @@ async fn subscribers_see_the_reply_tokens_and_both_messages() {
     let app = app_with(Some(&server), Duration::from_secs(5)).await;
     let chat = chat_with_everything(&app).await;
 
-    let mut socket = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
-    assert_eq!(
-        next_json(&mut socket).await.unwrap()["type"],
-        "connection_ack"
-    );
+    let mut socket = ws_acknowledged(&app).await;
     for (id, query) in [
         (
             "tokens",
@@ -373,26 +408,17 @@ async fn subscribers_see_the_reply_tokens_and_both_messages() {
             "subscription($id: Int!) { messageAdded(chatSessionId: $id) { id role content } }",
         ),
     ] {
-        let subscribe = json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": {"id": chat.id}}});
-        socket
-            .send(WsMessage::text(subscribe.to_string()))
-            .await
-            .unwrap();
+        socket.send(subscribe(id, query, &chat)).await.unwrap();
     }
-    // The subscriptions start asynchronously (graphql-transport-ws has no ack for them): probe
-    // until a message comes through the second one; the first started before it.
-    'live: for attempt in 0.. {
-        assert!(attempt < 50, "the subscriptions never started");
-        add_message(&app, chat.id, "probe").await;
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
-        while let Ok(Some(Ok(WsMessage::Text(text)))) =
-            tokio::time::timeout_at(deadline, socket.next()).await
-        {
-            if text.contains("probe") {
-                break 'live;
-            }
-        }
-    }
+    // Once a probe comes through the second subscription, the first has started too.
+    probe_until(
+        &app,
+        &mut socket,
+        &chat,
+        |_| "probe".into(),
+        |event, _| event["payload"]["data"]["messageAdded"]["content"] == "probe",
+    )
+    .await;
 
     let turn = app
         .data(SEND, json!({"id": chat.id, "c": "Describe me."}))
@@ -438,18 +464,13 @@ async fn a_socket_runs_a_bounded_number_of_operations() {
     use parley::graphql::ws::MAX_OPERATIONS_PER_SOCKET as MAX;
     let app = app_with(None, Duration::from_secs(1)).await;
     let chat = chat_with_everything(&app).await;
-    let mut socket = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
-    assert_eq!(
-        next_json(&mut socket).await.unwrap()["type"],
-        "connection_ack"
-    );
+    let mut socket = ws_acknowledged(&app).await;
     let query = "subscription($id: Int!) { messageAdded(chatSessionId: $id) { content } }";
-    let subscribe = |id: String| {
-        let message = json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": {"id": chat.id}}});
-        WsMessage::text(message.to_string())
-    };
     for n in 0..=MAX {
-        socket.send(subscribe(n.to_string())).await.unwrap();
+        socket
+            .send(subscribe(&n.to_string(), query, &chat))
+            .await
+            .unwrap();
     }
     let refused = next_json(&mut socket).await.expect("one is refused");
     assert_eq!(refused["type"], "next", "{refused}");
@@ -469,25 +490,21 @@ async fn a_socket_runs_a_bounded_number_of_operations() {
         .send(WsMessage::text(complete.to_string()))
         .await
         .unwrap();
-    socket.send(subscribe("late".into())).await.unwrap();
-    'seen: for probe in 0.. {
-        assert!(probe < 50, "the late subscription never received a message");
-        add_message(&app, chat.id, &format!("probe {probe}")).await;
-        while let Some(event) =
-            tokio::time::timeout(Duration::from_millis(200), next_json(&mut socket))
-                .await
-                .ok()
-                .flatten()
-        {
+    socket.send(subscribe("late", query, &chat)).await.unwrap();
+    probe_until(
+        &app,
+        &mut socket,
+        &chat,
+        |probe| format!("probe {probe}"),
+        |event, _| {
             assert!(
                 event["payload"]["errors"].is_null(),
                 "only one was refused: {event}"
             );
-            if event["id"] == "late" {
-                break 'seen;
-            }
-        }
-    }
+            event["id"] == "late"
+        },
+    )
+    .await;
 }
 
 /// A socket stays open for hours: each event shows the rows as they are when it happens, not as
@@ -496,44 +513,32 @@ async fn a_socket_runs_a_bounded_number_of_operations() {
 async fn each_event_shows_the_rows_as_they_are_now() {
     let app = app_with(None, Duration::from_secs(1)).await;
     let chat = chat_with_everything(&app).await;
-    let mut socket = ws_connect(&app, json!({"X-API-KEY": app.api_key})).await;
-    assert_eq!(
-        next_json(&mut socket).await.unwrap()["type"],
-        "connection_ack"
-    );
+    let mut socket = ws_acknowledged(&app).await;
     let query = "subscription($id: Int!) { messageAdded(chatSessionId: $id) { content chatSession { title } } }";
-    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": chat.id}}});
-    socket
-        .send(WsMessage::text(subscribe.to_string()))
-        .await
-        .unwrap();
+    socket.send(subscribe("1", query, &chat)).await.unwrap();
     let mut titles = Vec::new();
-    for (attempt, title) in ["Before", "After"].into_iter().enumerate() {
+    for title in ["Before", "After"] {
         app.data(
             "mutation($id: Int!, $t: String) { updateChatSession(id: $id, input: {title: $t}) { id } }",
             json!({"id": chat.id, "t": title}),
         )
         .await;
-        // The subscription starts asynchronously: the first message is sent until it arrives.
-        'seen: for probe in 0.. {
-            assert!(probe < 50, "the subscription never started");
-            let content = format!("{title} {probe}");
-            add_message(&app, chat.id, &content).await;
-            while let Some(event) =
-                tokio::time::timeout(Duration::from_millis(200), next_json(&mut socket))
-                    .await
-                    .ok()
-                    .flatten()
-            {
-                if event["payload"]["data"]["messageAdded"]["content"] == content.as_str() {
-                    titles.push(
-                        event["payload"]["data"]["messageAdded"]["chatSession"]["title"].clone(),
-                    );
-                    break 'seen;
-                }
-            }
-            assert_eq!(attempt, 0, "a started subscription misses no message");
+        let event = probe_until(
+            &app,
+            &mut socket,
+            &chat,
+            |probe| format!("{title} {probe}"),
+            |event, content| event["payload"]["data"]["messageAdded"]["content"] == content,
+        )
+        .await;
+        let added = &event["payload"]["data"]["messageAdded"];
+        if title == "After" {
+            assert_eq!(
+                added["content"], "After 0",
+                "a started subscription misses no message"
+            );
         }
+        titles.push(added["chatSession"]["title"].clone());
     }
     assert_eq!(titles, [json!("Before"), json!("After")]);
 }
