@@ -195,23 +195,24 @@ impl From<DbErr> for AppError {
 /// busy timeout (SQLITE_BUSY and its extended codes), or PostgreSQL refused for load (too many
 /// connections, a lock not available).
 fn is_busy(err: &DbErr) -> bool {
-    use sea_orm::{ConnAcquireErr, RuntimeErr};
-    let (DbErr::Exec(RuntimeErr::SqlxError(e))
-    | DbErr::Query(RuntimeErr::SqlxError(e))
-    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
-    else {
-        return matches!(err, DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
-    };
-    match &**e {
-        sea_orm::sqlx::Error::PoolTimedOut => true,
-        sea_orm::sqlx::Error::Database(database) => match database.code().as_deref() {
+    use sea_orm::sqlx::Error;
+    match crate::db::sqlx_error(err) {
+        Some(Error::PoolTimedOut) => true,
+        Some(Error::Database(database)) => match database.code().as_deref() {
             Some("53300" | "55P03") => true,
             Some(code) => code.parse::<u32>().is_ok_and(|code| code & 0xff == 5),
             None => false,
         },
-        _ => false,
+        Some(_) => false,
+        None => matches!(
+            err,
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)
+        ),
     }
 }
+
+/// `extensions.reason` of [`AppError::VersionMismatch`], a CONFLICT that surface A answers 409.
+pub const VERSION_MISMATCH: &str = "VERSION_MISMATCH";
 
 /// `extensions.reason` of [`AppError::DatabaseBusy`], which surface A names apart from a model
 /// being unavailable.
@@ -221,6 +222,16 @@ pub const DATABASE_BUSY: &str = "DATABASE_BUSY";
 const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 impl AppError {
+    /// `extensions.reason`: which kind of its code this error is, where a surface tells them
+    /// apart.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            AppError::VersionMismatch { .. } => Some(VERSION_MISMATCH),
+            AppError::DatabaseBusy => Some(DATABASE_BUSY),
+            _ => None,
+        }
+    }
+
     /// Seconds the client should wait before trying again (`Retry-After`), when it should.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
@@ -257,13 +268,12 @@ impl ErrorExtensions for AppError {
                     ext.set("fields", fields);
                 }
             }
+            if let Some(reason) = self.reason() {
+                ext.set("reason", reason);
+            }
             if let AppError::VersionMismatch { expected, found } = self {
-                ext.set("reason", "VERSION_MISMATCH");
                 ext.set("expectedVersion", *expected);
                 ext.set("currentVersion", *found);
-            }
-            if let AppError::DatabaseBusy = self {
-                ext.set("reason", DATABASE_BUSY);
             }
             if let Some(seconds) = self.retry_after() {
                 ext.set("retryAfter", seconds);

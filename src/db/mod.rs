@@ -106,20 +106,24 @@ where
 /// The database aborted the transaction so that another could go on (PostgreSQL's 40P01 and
 /// 40001); the same transaction run again can succeed.
 pub fn is_aborted_transaction(error: &AppError) -> bool {
-    use sea_orm::RuntimeErr;
     let AppError::Internal(cause) = error else {
         return false;
     };
-    let Some(
-        DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e))
-        | DbErr::Conn(RuntimeErr::SqlxError(e)),
-    ) = cause.downcast_ref::<DbErr>()
+    let Some(sea_orm::sqlx::Error::Database(database)) =
+        cause.downcast_ref::<DbErr>().and_then(sqlx_error)
     else {
         return false;
     };
-    let sea_orm::sqlx::Error::Database(database) = &**e else {
-        return false;
-    };
     matches!(database.code().as_deref(), Some("40P01" | "40001"))
+}
+
+/// The driver's error underneath a SeaORM error, when a statement or connection failed in sqlx.
+pub fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
 }

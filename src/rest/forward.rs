@@ -258,8 +258,7 @@ impl From<AppError> for Failure {
                     .collect(),
                 _ => Box::default(),
             },
-            reason: matches!(error, AppError::DatabaseBusy)
-                .then(|| crate::error::DATABASE_BUSY.to_owned()),
+            reason: error.reason().map(str::to_owned),
             retry_after: error.retry_after(),
         }
     }

@@ -118,7 +118,9 @@ impl From<Failure> for ApiError {
             }
             // Only the shared message path takes versions; other refusals are business rules
             // (surface A has no 409).
-            ErrorCode::Conflict if failure.reason.as_deref() == Some("VERSION_MISMATCH") => {
+            ErrorCode::Conflict
+                if failure.reason.as_deref() == Some(crate::error::VERSION_MISMATCH) =>
+            {
                 (StatusCode::CONFLICT, "CONFLICT")
             }
             ErrorCode::Conflict => (StatusCode::BAD_REQUEST, "BUSINESS_RULE_ERROR"),
