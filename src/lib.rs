@@ -56,6 +56,8 @@ impl std::ops::Deref for AppState {
 
 pub struct Shared {
     pub db: DatabaseConnection,
+    /// The hot read paths' way to `db` (lists and DataLoaders).
+    pub reader: db::Reader,
     pub graphql: graphql::Engine,
     pub auth: auth::Authenticator,
     pub providers: llm::Providers,
@@ -89,9 +91,10 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let authenticator = auth::Authenticator::new(db.clone(), config)?;
     let providers = llm::Providers::new(&config.providers, metrics.clone());
     let events = events::Events::start(db.clone(), &config.database_url).await?;
+    let reader = db::Reader::new(db.clone(), metrics.clone());
     let state = AppState(Arc::new(Shared {
         graphql: graphql::build_schema(graphql::SchemaData {
-            db: db.clone(),
+            reader: reader.clone(),
             authenticator: authenticator.clone(),
             providers: providers.clone(),
             events: events.clone(),
@@ -102,6 +105,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         providers,
         events,
         db,
+        reader,
         metrics,
         operations: rest::forward::Operations::load(),
         sockets: graphql::ws::OpenSockets::default(),

@@ -1,7 +1,10 @@
 //! Connecting to the database (SQLite by default, PostgreSQL by URL) and migrating it.
 
+mod reader;
 pub mod rows;
 mod sqlite;
+
+pub use reader::Reader;
 
 use std::time::Duration;
 

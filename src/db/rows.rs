@@ -4,30 +4,35 @@
 //! per row) and turns every NULL into an error message before mapping it to `None`; in the
 //! profile of the 100-session query that decoding was a fifth of Parley's CPU (bench/RESULTS.md).
 //! Here each column is read by its position with sqlx's own `Decode`, the same call SeaORM makes
-//! underneath, so the values are the same (`tests/api/rows.rs` checks every model against
-//! SeaORM's decoding).
+//! underneath, or, where SQLite's reads run on the calling thread (`db::reader`), with
+//! rusqlite's `FromSql`; `tests/api/rows.rs` checks every model, both ways, against SeaORM's
+//! decoding.
 //!
 //! The position is the order of the entity's `Column` enum, which is the order SeaORM selects
 //! them in (`Entity::find()` selects `Column::iter()`); [`FromRow::COLUMNS`] records it so a
 //! test can compare the two.
 
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, QueryResult, QueryTrait, Select,
-    sqlx::{self, Postgres, Row, Sqlite},
+    DbErr, QueryResult,
+    sqlx::{self, Postgres, Row as _, Sqlite},
 };
+
+pub use super::reader::Row;
 
 /// A model decoded from a row whose first columns are the entity's columns, in `Column` order.
 pub trait FromRow: Sized {
     /// The column names, in the order they are read.
     const COLUMNS: &'static [&'static str];
-    fn from_row(row: &QueryResult) -> Result<Self, DbErr>;
+    fn from_row(row: &Row<'_>) -> Result<Self, DbErr>;
 }
 
-/// One value a model field can hold, decodable on both backends.
+/// One value a model field can hold, decodable on both backends through sqlx, and on SQLite
+/// through rusqlite (`db::reader`).
 pub trait Cell: Sized
 where
     Self: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
     Self: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+    Self: rusqlite::types::FromSql,
 {
 }
 
@@ -35,10 +40,12 @@ impl<T> Cell for T
 where
     T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
     T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+    T: rusqlite::types::FromSql,
 {
 }
 
-/// Reads the value at `index`. NULL is `None` for `Option` fields, an error for the others.
+/// Reads the value at `index` of a row from the pool. NULL is `None` for `Option` fields, an
+/// error for the others.
 pub fn cell<T: Cell>(row: &QueryResult, index: usize) -> Result<T, DbErr> {
     let decoded = if let Some(row) = row.try_as_pg_row() {
         row.try_get::<T, _>(index)
@@ -50,31 +57,15 @@ pub fn cell<T: Cell>(row: &QueryResult, index: usize) -> Result<T, DbErr> {
     decoded.map_err(|error| DbErr::Type(format!("column {index}: {error}")))
 }
 
-/// `Select::all`, decoding with [`FromRow`].
-pub async fn fetch_all<E, C>(db: &C, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
-where
-    E: EntityTrait,
-    E::Model: FromRow,
-    C: ConnectionTrait,
-{
-    let statement = select.build(db.get_database_backend());
-    decode_all(&db.query_all_raw(statement).await?)
-}
-
-/// Decodes rows fetched by a statement of one's own (their first columns the entity's).
-pub fn decode_all<M: FromRow>(rows: &[QueryResult]) -> Result<Vec<M>, DbErr> {
-    rows.iter().map(M::from_row).collect()
-}
-
 /// Implements [`FromRow`] for `$module::Model`, its fields listed in the `Column` order.
 macro_rules! from_row {
     ($($module:ident { $($field:ident),* $(,)? })*) => {$(
         impl FromRow for entity::$module::Model {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
-            fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
+            fn from_row(row: &Row<'_>) -> Result<Self, DbErr> {
                 let mut index = 0..;
                 let mut next = || index.next().expect("a column index");
-                Ok(Self { $($field: cell(row, next())?),* })
+                Ok(Self { $($field: row.cell(next())?),* })
             }
         }
     )*};

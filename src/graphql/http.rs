@@ -104,7 +104,7 @@ async fn execute_over_http(
             .into_response();
         }
     };
-    let mut request = graphql::request_data(request, &state.db, principal);
+    let mut request = graphql::request_data(request, &state.reader, principal);
     if let Some(client) = client {
         request = request.data(client);
     }

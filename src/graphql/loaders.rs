@@ -7,15 +7,17 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Query},
 };
 
 use super::pagination::{PageArgs, Window};
 use crate::{
     auth::{Owned, Principal, live_message_tallies},
-    db::rows::{self, FromRow},
+    db::{
+        Reader,
+        rows::{FromRow, Row},
+    },
     error::AppError,
 };
 
@@ -24,7 +26,7 @@ pub type LoadError = AppError;
 
 /// Rows of one owned table by id, shared (`Arc`) by every field that asks for the same row.
 pub struct ByIdLoader<E> {
-    db: DatabaseConnection,
+    db: Reader,
     principal: Principal,
     entity: PhantomData<fn() -> E>,
 }
@@ -39,9 +41,7 @@ where
 
     async fn load(&self, ids: &[i32]) -> Result<HashMap<i32, Arc<E::Model>>, LoadError> {
         let query = E::scoped(self.principal).filter(E::id_column().is_in(ids.iter().copied()));
-        let rows = rows::fetch_all(&self.db, query)
-            .await
-            .map_err(AppError::from)?;
+        let rows = self.db.models(query).await.map_err(AppError::from)?;
         Ok(rows
             .into_iter()
             .map(|row| (E::id_of(&row), Arc::new(row)))
@@ -51,7 +51,7 @@ where
 
 /// Live (not deleted) messages per chat session, as the database tallies them (no counting).
 pub struct MessageCountLoader {
-    db: DatabaseConnection,
+    db: Reader,
     principal: Principal,
 }
 
@@ -61,14 +61,16 @@ impl Loader<i32> for MessageCountLoader {
 
     async fn load(&self, session_ids: &[i32]) -> Result<HashMap<i32, u64>, LoadError> {
         let tallies = live_message_tallies(self.principal, session_ids.iter().copied());
-        let rows = self
+        let statement = self.db.connection().get_database_backend().build(&tallies);
+        let tallied = self
             .db
-            .query_all_raw(self.db.get_database_backend().build(&tallies))
+            .rows(statement, |row: &Row<'_>| {
+                Ok((row.cell::<i32>(0)?, row.cell::<i64>(1)?))
+            })
             .await?;
         let mut counts = HashMap::with_capacity(session_ids.len());
-        for row in &rows {
-            let live = rows::cell::<i64>(row, 1)?;
-            counts.insert(rows::cell::<i32>(row, 0)?, u64::try_from(live).unwrap_or(0));
+        for (session_id, live) in tallied {
+            counts.insert(session_id, u64::try_from(live).unwrap_or(0));
         }
         // A session that never had a message has no tally row.
         for id in session_ids {
@@ -88,7 +90,7 @@ pub struct MessagePage {
 /// Pages of messages for many sessions at once: one windowed query (ROW_NUMBER per session) for
 /// all the sessions that ask for the same page arguments.
 pub struct MessagePageLoader {
-    db: DatabaseConnection,
+    db: Reader,
     principal: Principal,
 }
 
@@ -149,7 +151,7 @@ impl MessagePageLoader {
         if let Some(before) = &window.before {
             messages = messages.filter(message::Column::Id.lt(before.id));
         }
-        let backend = self.db.get_database_backend();
+        let backend = self.db.connection().get_database_backend();
         if session_ids.len() == 1 {
             // One session (the single-session query): its page read straight off the
             // (chat_session_id, id) index. The window would number all of the session's
@@ -161,7 +163,7 @@ impl MessagePageLoader {
                 .limit(window.limit + 1)
                 .offset(window.offset)
                 .build(backend);
-            return rows::decode_all(&self.db.query_all_raw(page).await?);
+            return self.db.rows(page, message::Model::from_row).await;
         }
         let ranked = messages
             .expr_as(
@@ -179,7 +181,9 @@ impl MessagePageLoader {
             .and_where(Expr::col(Alias::new("row_rank")).between(first_rank, last_rank))
             .order_by(Alias::new("row_rank"), sea_orm::Order::Asc)
             .to_owned();
-        rows::decode_all(&self.db.query_all_raw(backend.build(&page)).await?)
+        self.db
+            .rows(backend.build(&page), message::Model::from_row)
+            .await
     }
 }
 
@@ -204,11 +208,8 @@ pub struct Loaders {
 const BATCH_DELAY: std::time::Duration = std::time::Duration::ZERO;
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, principal: Principal) -> Self {
-        fn by_id<E>(
-            db: &DatabaseConnection,
-            principal: Principal,
-        ) -> DataLoader<ByIdLoader<E>, HashMapCache>
+    pub fn new(db: &Reader, principal: Principal) -> Self {
+        fn by_id<E>(db: &Reader, principal: Principal) -> DataLoader<ByIdLoader<E>, HashMapCache>
         where
             E: Owned,
             E::Model: FromRow + Send + Sync + 'static,

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     auth::{Authenticator, Principal},
     config::Limits,
+    db::Reader,
     error::AppError,
     events::Events,
     llm::Providers,
@@ -271,7 +272,7 @@ impl async_graphql::Executor for Engine {
 
 /// What every request's resolvers share.
 pub struct SchemaData {
-    pub db: DatabaseConnection,
+    pub reader: Reader,
     pub authenticator: Authenticator,
     pub providers: Providers,
     pub events: Events,
@@ -287,7 +288,8 @@ pub fn build_schema(data: SchemaData) -> Engine {
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .data(data.db)
+    .data(data.reader.connection().clone())
+    .data(data.reader)
     .data(data.authenticator)
     .data(data.providers)
     .data(data.events)
@@ -316,13 +318,13 @@ pub fn sdl() -> String {
 /// Attaches what one request's resolvers need: who is asking, and loaders scoped to them.
 pub fn request_data(
     request: async_graphql::Request,
-    db: &DatabaseConnection,
+    reader: &Reader,
     principal: Option<Principal>,
 ) -> async_graphql::Request {
     match principal {
         Some(principal) => request
             .data(principal)
-            .data(Arc::new(Loaders::new(db, principal))),
+            .data(Arc::new(Loaders::new(reader, principal))),
         None => request,
     }
 }
@@ -330,6 +332,7 @@ pub fn request_data(
 /// What a resolver works with.
 pub(crate) struct RequestScope<'a> {
     pub db: &'a DatabaseConnection,
+    pub reader: &'a Reader,
     pub principal: Principal,
     pub loaders: &'a Arc<Loaders>,
 }
@@ -348,6 +351,7 @@ pub(crate) fn request_scope<'a>(ctx: &Context<'a>) -> async_graphql::Result<Requ
     let unauthenticated = || AppError::Unauthenticated("missing credentials".into()).extend();
     Ok(RequestScope {
         db: ctx.data::<DatabaseConnection>()?,
+        reader: ctx.data::<Reader>()?,
         principal: *ctx.data_opt::<Principal>().ok_or_else(unauthenticated)?,
         loaders: ctx.data_opt::<Arc<Loaders>>().ok_or_else(unauthenticated)?,
     })

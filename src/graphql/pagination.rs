@@ -24,7 +24,10 @@ use sea_orm::{
 
 use crate::{
     auth::Owned,
-    db::rows::{self, FromRow},
+    db::{
+        Reader,
+        rows::{self, FromRow},
+    },
     error::{AppError, AppResult},
 };
 
@@ -326,7 +329,7 @@ where
 /// One page of `base` (already scoped and filtered) in `sort` order, with its total as `count`
 /// gives it.
 pub async fn paginate<E, N>(
-    db: &DatabaseConnection,
+    db: &Reader,
     base: Select<E>,
     sort: Sort<E>,
     args: &PageArgs,
@@ -352,17 +355,24 @@ where
     if count.asked {
         page = page.expr_as(count.expr.clone(), "total_count");
     }
-    let raw = db
-        .query_all_raw(page.build(db.get_database_backend()))
+    let counted = count.asked;
+    let statement = page.build(db.connection().get_database_backend());
+    // Each row with the total beside it, when the page asked for it (`total_count`).
+    let fetched = db
+        .rows(statement, |row| {
+            let total = match counted {
+                true => Some(row.cell::<i64>(E::Model::COLUMNS.len())?),
+                false => None,
+            };
+            Ok((E::Model::from_row(row)?, total))
+        })
         .await?;
-    let rows: Vec<E::Model> = rows::decode_all(&raw)?;
-    let total = match (window.total_from_page(rows.len()), raw.first()) {
+    let counted_total = fetched.first().and_then(|(_, total)| *total);
+    let rows: Vec<E::Model> = fetched.into_iter().map(|(row, _)| row).collect();
+    let total = match (window.total_from_page(rows.len()), counted_total) {
         (Some(total), _) => TotalCount::Known(total),
-        (None, Some(first)) if count.asked => {
-            let total = rows::cell::<i64>(first, E::Model::COLUMNS.len())?;
-            TotalCount::Known(u64::try_from(total).unwrap_or(0))
-        }
-        (None, _) => TotalCount::select(db.clone(), count.expr),
+        (None, Some(total)) => TotalCount::Known(u64::try_from(total).unwrap_or(0)),
+        (None, None) => TotalCount::select(db.connection().clone(), count.expr),
     };
     Ok(assemble(rows, &window, |row| sort.cursor(row), total))
 }

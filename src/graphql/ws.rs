@@ -20,6 +20,11 @@ use std::{
     time::Duration,
 };
 
+use crate::{
+    auth::{Authenticator, Principal},
+    db::Reader,
+    error::AppError,
+};
 use async_graphql::{
     Executor, Request, Response,
     http::{WebSocketProtocols, WsMessage},
@@ -29,12 +34,6 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue},
 };
 use futures::{SinkExt, StreamExt, future, stream::BoxStream};
-use sea_orm::DatabaseConnection;
-
-use crate::{
-    auth::{Authenticator, Principal},
-    error::AppError,
-};
 
 use super::{Engine, loaders::Loaders};
 
@@ -224,7 +223,7 @@ pub async fn serve(
     protocol: WebSocketProtocols,
     engine: Engine,
     auth: Authenticator,
-    db: DatabaseConnection,
+    reader: Reader,
     sockets: OpenSockets,
     limits: SocketLimits,
 ) {
@@ -267,7 +266,7 @@ pub async fn serve(
             });
             let mut data = async_graphql::Data::default();
             data.insert(principal);
-            data.insert(Arc::new(Loaders::new(&db, principal).uncached()));
+            data.insert(Arc::new(Loaders::new(&reader, principal).uncached()));
             Ok(data)
         }
     };
@@ -340,7 +339,7 @@ pub(crate) async fn upgrade(
                 protocol,
                 state.graphql.clone(),
                 state.auth.clone(),
-                state.db.clone(),
+                state.reader.clone(),
                 state.sockets.clone(),
                 limits,
             )

@@ -387,7 +387,7 @@ impl AppState {
         if let Some((variable, upload)) = upload {
             request.set_upload(&format!("variables.{variable}"), upload);
         }
-        self.run(graphql::request_data(request, &self.db, principal))
+        self.run(graphql::request_data(request, &self.reader, principal))
             .await
     }
 

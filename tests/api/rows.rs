@@ -1,19 +1,23 @@
 //! The positional row decoding of the read paths (`parley::db::rows`) gives exactly what SeaORM's
-//! own decoding gives, for every column, NULL or not, on the database the suite runs on.
+//! own decoding gives, for every column, NULL or not, on the database the suite runs on: through
+//! the pool, and on SQLite also on the calling thread (`parley::db::Reader`).
 
 use chrono::{TimeZone, Utc};
 use entity::{account, ai_model, character, chat_session, message, system_prompt, user_profile};
-use parley::db::rows::{FromRow, fetch_all};
+use parley::{
+    db::{Reader, rows::FromRow},
+    metrics::Metrics,
+};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IdenStatic, Iterable,
-    NotSet, QueryOrder, QueryTrait, Set,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    IdenStatic, Iterable, NotSet, QueryOrder, QueryTrait, Set,
 };
 use serde_json::json;
 
 use crate::helpers::spawn_app;
 
-/// Every row of `E`, decoded both ways, must be equal, and the decoder's column list must be the
-/// entity's (the order SeaORM selects in).
+/// Every row of `E`, decoded by SeaORM and by each read path, must be equal, and the decoder's
+/// column list must be the entity's (the order SeaORM selects in).
 async fn decodes_like_seaorm<E>(db: &DatabaseConnection, expected_rows: usize)
 where
     E: EntityTrait,
@@ -28,9 +32,24 @@ where
     );
     let id = E::Column::iter().next().unwrap();
     let by_seaorm = E::find().order_by_asc(id).all(db).await.unwrap();
-    let by_position = fetch_all(db, E::find().order_by_asc(id)).await.unwrap();
     assert_eq!(by_seaorm.len(), expected_rows);
-    assert_eq!(by_position, by_seaorm);
+    for reader in readers(db) {
+        let by_position = reader.models(E::find().order_by_asc(id)).await.unwrap();
+        assert_eq!(
+            by_position,
+            by_seaorm,
+            "in place: {}",
+            reader.reads_in_place()
+        );
+    }
+}
+
+/// The read paths: the pool, and on SQLite the calling thread's.
+fn readers(db: &DatabaseConnection) -> Vec<Reader> {
+    let in_place = Reader::new(db.clone(), Metrics::new());
+    let on_sqlite = db.get_database_backend() == DatabaseBackend::Sqlite;
+    assert_eq!(in_place.reads_in_place(), on_sqlite);
+    vec![in_place, Reader::through_pool(db.clone(), Metrics::new())]
 }
 
 #[tokio::test]
@@ -233,12 +252,11 @@ async fn rows_decode_by_position_exactly_as_seaorm_decodes_them() {
     decodes_like_seaorm::<message::Entity>(db, 2).await;
 
     // Rows of another shape are an error, never a wrong value.
-    let messages = db
-        .query_all(&message::Entity::find().into_query())
-        .await
-        .unwrap();
-    let misread = parley::db::rows::decode_all::<character::Model>(&messages);
-    assert!(misread.is_err(), "{misread:?}");
+    for reader in readers(db) {
+        let messages = message::Entity::find().build(db.get_database_backend());
+        let misread = reader.rows(messages, character::Model::from_row).await;
+        assert!(misread.is_err(), "{misread:?}");
+    }
 }
 
 /// SQLite runs without its memory statistics once Parley opened it (`src/db/sqlite.rs`): they

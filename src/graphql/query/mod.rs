@@ -54,7 +54,7 @@ where
     let scope = request_scope(ctx)?;
     let base = E::scoped(scope.principal);
     let count = Count::rows(ctx, &base);
-    paginate(scope.db, base, Sort::by_id(), &args, count)
+    paginate(scope.reader, base, Sort::by_id(), &args, count)
         .await
         .map_err(|e| e.extend())
 }
@@ -218,9 +218,10 @@ impl ChatSessionQuery {
         } else {
             Count::rows(ctx, &query)
         };
-        let mut page: PageConnection<ChatSession> = paginate(scope.db, query, sort, &args, count)
-            .await
-            .map_err(|e| e.extend())?;
+        let mut page: PageConnection<ChatSession> =
+            paginate(scope.reader, query, sort, &args, count)
+                .await
+                .map_err(|e| e.extend())?;
         let mut sessions: Vec<_> = page.edges.iter_mut().map(|edge| &mut edge.node).collect();
         ChatSession::prefetch(ctx, &mut sessions).await?;
         Ok(page)
@@ -269,7 +270,7 @@ impl MessageQuery {
                 offset,
             };
             let count = Count::of(ctx, live_message_tally(scope.principal, session.id));
-            paginate(scope.db, query, Sort::by_id(), &args, count).await
+            paginate(scope.reader, query, Sort::by_id(), &args, count).await
         };
         page.await.map_err(|e| e.extend())
     }
