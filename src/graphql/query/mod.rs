@@ -1,6 +1,6 @@
 //! Queries, one part per domain, merged into `QueryRoot`.
 
-use async_graphql::{Context, ErrorExtensions, MergedObject, Object, Result};
+use async_graphql::{Context, ErrorExtensions, MergedObject, Object, Result, dataloader::Loader};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -162,10 +162,27 @@ impl ChatSessionQuery {
         uuid: Option<Uuid>,
     ) -> Result<Option<ChatSession>> {
         let scope = request_scope(ctx)?;
-        let row = find_session(scope.db, scope.principal, id, uuid, false)
-            .await
-            .map_err(|e| e.extend())?;
-        let mut session = ChatSession::from(row);
+        let mut session = match (id, uuid) {
+            // By id: the hot read path (`db::Reader`), at once, as `ChatSession::prefetch` reads.
+            (Some(id), None) => {
+                let mut found = scope
+                    .loaders
+                    .chat_session
+                    .loader()
+                    .load(&[id])
+                    .await
+                    .map_err(|e| e.extend())?;
+                let row = found
+                    .remove(&id)
+                    .ok_or_else(|| AppError::not_found("ChatSession", id).extend())?;
+                ChatSession::from(row)
+            }
+            _ => ChatSession::from(
+                find_session(scope.db, scope.principal, id, uuid, false)
+                    .await
+                    .map_err(|e| e.extend())?,
+            ),
+        };
         ChatSession::prefetch(ctx, &mut [&mut session]).await?;
         Ok(Some(session))
     }
