@@ -53,7 +53,16 @@ impl Row<'_> {
         match self {
             Row::Pool(row) => super::rows::cell(row, index),
             Row::Sqlite(row) => row
-                .get::<_, T>(index)
+                .get_ref(index)
+                .and_then(|value| {
+                    T::from_sqlite(value).map_err(|error| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            index,
+                            value.data_type(),
+                            Box::new(error),
+                        )
+                    })
+                })
                 .map_err(|error| DbErr::Type(format!("column {index}: {error}"))),
         }
     }

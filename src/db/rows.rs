@@ -12,6 +12,8 @@
 //! them in (`Entity::find()` selects `Column::iter()`); [`FromRow::COLUMNS`] records it so a
 //! test can compare the two.
 
+use chrono::{DateTime, Utc};
+use rusqlite::types::{FromSql, FromSqlResult, ValueRef};
 use sea_orm::{
     DbErr, QueryResult,
     sqlx::{self, Postgres, Row as _, Sqlite},
@@ -27,21 +29,50 @@ pub trait FromRow: Sized {
 }
 
 /// One value a model field can hold, decodable on both backends through sqlx, and on SQLite
-/// through rusqlite (`db::reader`).
+/// read in place (`db::reader`) by [`Cell::from_sqlite`], to the same value.
 pub trait Cell: Sized
 where
     Self: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
     Self: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-    Self: rusqlite::types::FromSql,
 {
+    fn from_sqlite(value: ValueRef<'_>) -> FromSqlResult<Self>;
 }
 
-impl<T> Cell for T
-where
-    T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-    T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-    T: rusqlite::types::FromSql,
-{
+/// [`Cell`] for types whose rusqlite decoding is sqlx's.
+macro_rules! cell_from_sql {
+    ($($cell:ty),*) => {$(
+        impl Cell for $cell {
+            fn from_sqlite(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                FromSql::column_result(value)
+            }
+        }
+    )*};
+}
+
+cell_from_sql!(i32, i64, bool, f64, String, uuid::Uuid, serde_json::Value);
+
+impl Cell for DateTime<Utc> {
+    /// As sqlx reads it: RFC 3339 first, the form sqlx writes (rusqlite's own decoding parses
+    /// every timestamp against a format string, a twelfth of the 100-session list's CPU), then
+    /// the other forms SQLite's date functions give.
+    fn from_sqlite(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        if let ValueRef::Text(text) = value
+            && let Ok(parsed) =
+                DateTime::parse_from_rfc3339(std::str::from_utf8(text).unwrap_or(""))
+        {
+            return Ok(parsed.with_timezone(&Utc));
+        }
+        FromSql::column_result(value)
+    }
+}
+
+impl<T: Cell> Cell for Option<T> {
+    fn from_sqlite(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value {
+            ValueRef::Null => Ok(None),
+            value => T::from_sqlite(value).map(Some),
+        }
+    }
 }
 
 /// Reads the value at `index` of a row from the pool. NULL is `None` for `Option` fields, an

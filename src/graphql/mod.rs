@@ -338,6 +338,20 @@ pub(crate) struct RequestScope<'a> {
 }
 
 impl<'a> RequestScope<'a> {
+    /// The caller's session that `id` or `uuid` names (exactly one; not soft-deleted), read on the
+    /// hot read path ([`Reader`]).
+    pub async fn visible_session(
+        &self,
+        id: Option<i32>,
+        uuid: Option<uuid::Uuid>,
+    ) -> crate::error::AppResult<entity::chat_session::Model> {
+        use crate::service::session::{session_not_found, session_query};
+        use sea_orm::QuerySelect;
+        let query = session_query(self.principal, id, uuid, false)?.limit(1);
+        let mut found = self.reader.models(query).await?;
+        found.pop().ok_or_else(|| session_not_found(id, uuid))
+    }
+
     /// What the service layer's use cases take.
     pub fn service(&self) -> crate::service::Scope<'a> {
         crate::service::Scope {

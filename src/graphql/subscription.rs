@@ -6,7 +6,6 @@ use uuid::Uuid;
 
 use super::{request_scope, types::Message};
 use crate::events::{Event, Events, SessionEvents};
-use crate::service::session::find_session;
 
 pub struct SubscriptionRoot;
 
@@ -17,7 +16,8 @@ async fn session_events(
     uuid: Option<Uuid>,
 ) -> Result<SessionEvents> {
     let scope = request_scope(ctx)?;
-    let session = find_session(scope.db, scope.principal, id, uuid, false)
+    let session = scope
+        .visible_session(id, uuid)
         .await
         .map_err(|e| e.extend())?;
     Ok(ctx.data::<Events>()?.subscribe(session.id))

@@ -4,7 +4,7 @@ use async_graphql::{InputObject, MaybeUndefined};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, sea_query::Expr,
+    IntoActiveModel, QueryFilter, Select, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -118,32 +118,40 @@ pub async fn find_session<C: ConnectionTrait>(
     uuid: Option<Uuid>,
     with_deleted: bool,
 ) -> AppResult<chat_session::Model> {
+    session_query(principal, id, uuid, with_deleted)?
+        .one(db)
+        .await?
+        .ok_or_else(|| session_not_found(id, uuid))
+}
+
+/// The statement of [`find_session`], for a caller that runs it another way (the GraphQL reads,
+/// on `db::Reader`); [`session_not_found`] is its answer when it finds nothing.
+pub fn session_query(
+    principal: Principal,
+    id: Option<i32>,
+    uuid: Option<Uuid>,
+    with_deleted: bool,
+) -> AppResult<Select<chat_session::Entity>> {
     let scope = if with_deleted {
         chat_session::Entity::owned_by(principal)
     } else {
         chat_session::Entity::visible_to(principal)
     };
     let query = chat_session::Entity::find().filter(scope);
-    let found = match (id, uuid) {
-        (Some(id), None) => {
-            query
-                .filter(chat_session::Column::Id.eq(id))
-                .one(db)
-                .await?
-        }
-        (None, Some(uuid)) => {
-            query
-                .filter(chat_session::Column::Uuid.eq(uuid))
-                .one(db)
-                .await?
-        }
-        _ => return Err(AppError::invalid("id", "pass exactly one of id and uuid")),
-    };
-    found.ok_or_else(|| match (id, uuid) {
+    match (id, uuid) {
+        (Some(id), None) => Ok(query.filter(chat_session::Column::Id.eq(id))),
+        (None, Some(uuid)) => Ok(query.filter(chat_session::Column::Uuid.eq(uuid))),
+        _ => Err(AppError::invalid("id", "pass exactly one of id and uuid")),
+    }
+}
+
+/// NOT_FOUND for the session `id` or `uuid` names.
+pub fn session_not_found(id: Option<i32>, uuid: Option<Uuid>) -> AppError {
+    match (id, uuid) {
         (Some(id), _) => AppError::not_found("ChatSession", id),
         (_, Some(uuid)) => AppError::not_found("ChatSession", uuid),
         _ => AppError::not_found("ChatSession", "?"),
-    })
+    }
 }
 
 /// The value a field will have after a partial update.

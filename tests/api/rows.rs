@@ -243,6 +243,13 @@ async fn rows_decode_by_position_exactly_as_seaorm_decodes_them() {
         .await
         .unwrap();
     }
+    // A timestamp in the form SQLite's own date functions write (a hand edit, an old row), not
+    // the RFC 3339 that Parley writes: every path reads the same instant.
+    db.execute_unprepared(
+        "UPDATE message SET updated_at = '2024-03-01 10:00:00' WHERE content = ''",
+    )
+    .await
+    .unwrap();
 
     decodes_like_seaorm::<character::Entity>(db, 2).await;
     decodes_like_seaorm::<user_profile::Entity>(db, 2).await;

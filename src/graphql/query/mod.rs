@@ -1,6 +1,6 @@
 //! Queries, one part per domain, merged into `QueryRoot`.
 
-use async_graphql::{Context, ErrorExtensions, MergedObject, Object, Result, dataloader::Loader};
+use async_graphql::{Context, ErrorExtensions, MergedObject, Object, Result};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -13,7 +13,6 @@ use super::{
         ChatSessionOrder, Message, Settings, SortDirection, SystemPrompt, UserProfile,
     },
 };
-use crate::service::session::find_session;
 use crate::{
     auth::{Owned, live_message_tally, live_session_tally},
     db::rows::FromRow,
@@ -162,27 +161,11 @@ impl ChatSessionQuery {
         uuid: Option<Uuid>,
     ) -> Result<Option<ChatSession>> {
         let scope = request_scope(ctx)?;
-        let mut session = match (id, uuid) {
-            // By id: the hot read path (`db::Reader`), at once, as `ChatSession::prefetch` reads.
-            (Some(id), None) => {
-                let mut found = scope
-                    .loaders
-                    .chat_session
-                    .loader()
-                    .load(&[id])
-                    .await
-                    .map_err(|e| e.extend())?;
-                let row = found
-                    .remove(&id)
-                    .ok_or_else(|| AppError::not_found("ChatSession", id).extend())?;
-                ChatSession::from(row)
-            }
-            _ => ChatSession::from(
-                find_session(scope.db, scope.principal, id, uuid, false)
-                    .await
-                    .map_err(|e| e.extend())?,
-            ),
-        };
+        let row = scope
+            .visible_session(id, uuid)
+            .await
+            .map_err(|e| e.extend())?;
+        let mut session = ChatSession::from(row);
         ChatSession::prefetch(ctx, &mut [&mut session]).await?;
         Ok(Some(session))
     }
@@ -269,14 +252,9 @@ impl MessageQuery {
     ) -> Result<PageConnection<Message>> {
         let scope = request_scope(ctx)?;
         let page = async {
-            let session = find_session(
-                scope.db,
-                scope.principal,
-                chat_session_id,
-                chat_session_uuid,
-                false,
-            )
-            .await?;
+            let session = scope
+                .visible_session(chat_session_id, chat_session_uuid)
+                .await?;
             let query = message::Entity::scoped(scope.principal)
                 .filter(message::Column::ChatSessionId.eq(session.id));
             let args = PageArgs {
@@ -307,15 +285,10 @@ impl MessageQuery {
         let found = async {
             let session = if chat_session_id.is_some() || chat_session_uuid.is_some() {
                 Some(
-                    find_session(
-                        scope.db,
-                        scope.principal,
-                        chat_session_id,
-                        chat_session_uuid,
-                        false,
-                    )
-                    .await?
-                    .id,
+                    scope
+                        .visible_session(chat_session_id, chat_session_uuid)
+                        .await?
+                        .id,
                 )
             } else {
                 None
