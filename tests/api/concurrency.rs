@@ -190,14 +190,7 @@ async fn a_write_aborted_as_a_deadlock_victim_is_retried() {
 async fn a_busy_database_answers_503_and_then_recovers() {
     use sea_orm::{DatabaseBackend, TransactionTrait};
     let app = spawn_app_with(|config| config.db_max_connections = 1).await;
-    let (status, character) = app
-        .rest(
-            "POST",
-            "/api/v1/characters",
-            Some(json!({"label": "busy", "name": "Busy"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{character}");
+    let (character, ..) = seed_references(&app, "busy").await;
     let prompt = || Some(json!({"label": "busy", "content": "Wait."}));
 
     let held = app.db.begin().await.expect("the one connection");
@@ -205,7 +198,7 @@ async fn a_busy_database_answers_503_and_then_recovers() {
         .client
         .post(format!("{}/api/v1/chats/", app.address))
         .header("X-API-KEY", &app.api_key)
-        .json(&json!({"character_id": character["id"]}))
+        .json(&json!({"character_id": character}))
         .send();
     let ((a_status, a_body), b, graphql, (list_status, list)) = tokio::join!(
         app.rest("POST", "/api/v1/system-prompts", prompt()),
