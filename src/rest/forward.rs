@@ -6,7 +6,7 @@ use std::{
 };
 
 use async_graphql::{
-    Name, ServerError, Variables,
+    Name, ServerError, Value as GraphQLValue, Variables,
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
 use axum::http::HeaderMap;
@@ -322,6 +322,17 @@ impl AppState {
         operation: &str,
         variables: serde_json::Value,
     ) -> Result<T, Failure> {
+        decode(self.forward_value(principal, operation, variables).await?)
+    }
+
+    /// [`AppState::forward`]'s `data` as GraphQL answered it, for a caller that passes it on as it
+    /// is (the operation's aliases give it its REST shape already).
+    pub async fn forward_value(
+        &self,
+        principal: Principal,
+        operation: &str,
+        variables: serde_json::Value,
+    ) -> Result<GraphQLValue, Failure> {
         self.execute(Some(principal), operation, variables, None)
             .await
     }
@@ -337,13 +348,15 @@ impl AppState {
     ) -> Result<T, Failure> {
         // The upload takes the place of the variable, which must be there (as null) to be found.
         variables[variable] = serde_json::Value::Null;
-        self.execute(
-            Some(principal),
-            operation,
-            variables,
-            Some((variable, upload)),
+        decode(
+            self.execute(
+                Some(principal),
+                operation,
+                variables,
+                Some((variable, upload)),
+            )
+            .await?,
         )
-        .await
     }
 
     /// Runs an operation without credentials (register, login), from `client`'s address.
@@ -361,7 +374,7 @@ impl AppState {
         if let Some(client) = client {
             request = request.data(client);
         }
-        self.run(request).await
+        decode(self.run(request).await?)
     }
 
     fn operation(&self, operation: &str) -> Result<ExecutableDocument, Failure> {
@@ -373,13 +386,13 @@ impl AppState {
         Ok(ExecutableDocument::clone(document))
     }
 
-    async fn execute<T: DeserializeOwned>(
+    async fn execute(
         &self,
         principal: Option<Principal>,
         operation: &str,
         variables: serde_json::Value,
         upload: Option<(&str, async_graphql::UploadValue)>,
-    ) -> Result<T, Failure> {
+    ) -> Result<GraphQLValue, Failure> {
         let mut request = async_graphql::Request::new(String::new())
             .operation_name(operation)
             .variables(Variables::from_json(variables));
@@ -391,15 +404,16 @@ impl AppState {
             .await
     }
 
-    async fn run<T: DeserializeOwned>(
-        &self,
-        request: async_graphql::Request,
-    ) -> Result<T, Failure> {
+    async fn run(&self, request: async_graphql::Request) -> Result<GraphQLValue, Failure> {
         let response = self.graphql.execute(request).await;
         if let Some(error) = response.errors.into_iter().next() {
             return Err(error.into());
         }
-        // Straight from GraphQL's value to the REST type, without a serde_json tree between.
-        async_graphql::from_value(response.data).map_err(|e| AppError::internal(e).into())
+        Ok(response.data)
     }
+}
+
+/// Straight from GraphQL's value to the REST type, without a serde_json tree between.
+fn decode<T: DeserializeOwned>(data: GraphQLValue) -> Result<T, Failure> {
+    async_graphql::from_value(data).map_err(|e| AppError::internal(e).into())
 }

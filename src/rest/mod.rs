@@ -44,6 +44,17 @@ impl<E> Caller<E> {
             .forward(self.principal, operation, variables)
             .await
     }
+
+    /// [`AppState::forward_value`] as this caller.
+    pub async fn forward_value(
+        &self,
+        operation: &str,
+        variables: serde_json::Value,
+    ) -> Result<async_graphql::Value, Failure> {
+        self.state
+            .forward_value(self.principal, operation, variables)
+            .await
+    }
 }
 
 impl<S, E> FromRequestParts<S> for Caller<E>

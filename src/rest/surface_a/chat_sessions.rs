@@ -1,6 +1,7 @@
 //! `/api/v1/chat-sessions`, exactly as chat-sessions-api.md shows it.
 
 use super::Caller;
+use async_graphql::Value as GraphQLValue;
 use axum::{Json, body::Bytes, extract::RawQuery, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
@@ -133,7 +134,7 @@ pub struct ChatSessionListParams {
 async fn list_chat_sessions(
     caller: Caller,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<Page<ChatSessionSummary>>> {
+) -> ApiResult<Json<Page<GraphQLValue>>> {
     let params: ChatSessionListParams = input::query(query.as_deref())?;
     let mut variables = Map::new();
     variables.insert(

@@ -39,7 +39,7 @@ macro_rules! labelled {
                 params(super::super::PageParams),
                 responses((status = 200, body = Page<$type>), (status = 400, body = ErrorBody))
             )]
-            pub async fn list(caller: Caller, RawQuery(query): RawQuery) -> ApiResult<Json<Page<Value>>> {
+            pub async fn list(caller: Caller, RawQuery(query): RawQuery) -> ApiResult<Json<Page<async_graphql::Value>>> {
                 let page = crate::rest::input::query(query.as_deref())?;
                 let operation = concat!("List", stringify!($plural));
                 super::super::list(&caller, page, 20, operation, serde_json::Map::new()).await

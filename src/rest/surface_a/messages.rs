@@ -5,6 +5,7 @@
 //! message is hidden everywhere.
 
 use super::{Caller, SharedCaller, SharedError};
+use async_graphql::Value as GraphQLValue;
 use axum::{Json, body::Bytes, extract::RawQuery, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
@@ -125,7 +126,7 @@ async fn list_session_messages(
     caller: Caller,
     PathId(id): PathId,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<Page<SessionMessage>>> {
+) -> ApiResult<Json<Page<GraphQLValue>>> {
     let page = input::query(query.as_deref())?;
     let mut variables = Map::new();
     variables.insert("chatSessionId".into(), json!(id));

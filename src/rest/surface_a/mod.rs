@@ -12,6 +12,7 @@ mod labelled;
 mod messages;
 mod settings;
 
+use async_graphql::Value as GraphQLValue;
 use axum::{
     Json,
     http::StatusCode,
@@ -242,16 +243,25 @@ pub struct Deleted {
     pub message: String,
 }
 
-/// What list operations answer (aliases `page`, `total_items`, `items`).
-#[derive(Deserialize)]
-struct ListData<T> {
-    page: ListPage<T>,
-}
-
-#[derive(Deserialize)]
-struct ListPage<T> {
-    total_items: i64,
-    items: Vec<T>,
+/// What list operations answer (aliases `page`, `total_items`, `items`), the items as GraphQL
+/// answered them: the operations' aliases give them their REST shape already, and decoding them
+/// into their REST type to encode it again was a tenth of a 100-row list's time (a typed item
+/// whose fields are flattened into it goes through serde's buffering).
+fn list_data(data: GraphQLValue) -> Option<(i64, Vec<GraphQLValue>)> {
+    let GraphQLValue::Object(mut data) = data else {
+        return None;
+    };
+    let GraphQLValue::Object(mut page) = data.swap_remove("page")? else {
+        return None;
+    };
+    let total_items = match page.get("total_items")? {
+        GraphQLValue::Number(total) => total.as_i64()?,
+        _ => return None,
+    };
+    match page.swap_remove("items")? {
+        GraphQLValue::List(items) => Some((total_items, items)),
+        _ => None,
+    }
 }
 
 /// What single-item operations answer (alias `item`).
@@ -263,21 +273,27 @@ pub(super) struct ItemData<T> {
 const MAX_PER_PAGE: i64 = 100;
 
 /// A page of a list operation. `variables` are the operation's own (filters, parent id).
-async fn list<T: DeserializeOwned>(
+async fn list(
     caller: &crate::rest::Caller<impl Sized>,
     params: PageParams,
     default_per_page: i64,
     operation: &str,
     mut variables: Map<String, Value>,
-) -> ApiResult<Json<Page<T>>> {
+) -> ApiResult<Json<Page<GraphQLValue>>> {
     let (page, per_page) =
         input::page(params.page, params.per_page, default_per_page, MAX_PER_PAGE)?;
     variables.insert("first".into(), json!(per_page));
     variables.insert("offset".into(), json!(input::offset_of(page, per_page)));
-    let data: ListData<T> = caller.forward(operation, Value::Object(variables)).await?;
-    let total_items = data.page.total_items;
+    let data = caller
+        .forward_value(operation, Value::Object(variables))
+        .await?;
+    let (total_items, items) = list_data(data).ok_or_else(|| {
+        Failure::from(crate::error::AppError::internal(std::io::Error::other(
+            format!("{operation} answered no page"),
+        )))
+    })?;
     Ok(Json(Page {
-        items: data.page.items,
+        items,
         pagination: Pagination {
             page,
             per_page,
