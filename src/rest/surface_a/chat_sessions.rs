@@ -145,7 +145,7 @@ async fn list_chat_sessions(
         page: params.page,
         per_page: params.per_page,
     };
-    super::list(&caller, page, 20, "ListChatSessions", variables).await
+    super::list::<ChatSessionSummary>(&caller, page, 20, "ListChatSessions", variables).await
 }
 
 /// One chat session with its character, user profile, AI model and system prompt.

@@ -42,7 +42,7 @@ macro_rules! labelled {
             pub async fn list(caller: Caller, RawQuery(query): RawQuery) -> ApiResult<Json<Page<async_graphql::Value>>> {
                 let page = crate::rest::input::query(query.as_deref())?;
                 let operation = concat!("List", stringify!($plural));
-                super::super::list(&caller, page, 20, operation, serde_json::Map::new()).await
+                super::super::list::<Value>(&caller, page, 20, operation, serde_json::Map::new()).await
             }
 
             #[utoipa::path(

@@ -130,7 +130,7 @@ async fn list_session_messages(
     let page = input::query(query.as_deref())?;
     let mut variables = Map::new();
     variables.insert("chatSessionId".into(), json!(id));
-    super::list(&caller, page, 50, "ListSessionMessages", variables).await
+    super::list::<SessionMessage>(&caller, page, 50, "ListSessionMessages", variables).await
 }
 
 /// Add a message to a chat session. When the session has an AI model and the message is the

@@ -273,7 +273,11 @@ pub(super) struct ItemData<T> {
 const MAX_PER_PAGE: i64 = 100;
 
 /// A page of a list operation. `variables` are the operation's own (filters, parent id).
-async fn list(
+///
+/// The items pass on as GraphQL answered them; `T` is their REST type, which a debug build (the
+/// tests) decodes each of them into, so that an operation whose answer drifts from its type still
+/// fails there (as a 500).
+async fn list<T: DeserializeOwned>(
     caller: &crate::rest::Caller<impl Sized>,
     params: PageParams,
     default_per_page: i64,
@@ -292,6 +296,12 @@ async fn list(
             format!("{operation} answered no page"),
         )))
     })?;
+    if cfg!(debug_assertions) {
+        for item in &items {
+            async_graphql::from_value::<T>(item.clone())
+                .map_err(|e| Failure::from(crate::error::AppError::internal(e)))?;
+        }
+    }
     Ok(Json(Page {
         items,
         pagination: Pagination {
