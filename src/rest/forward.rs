@@ -414,6 +414,6 @@ impl AppState {
 }
 
 /// Straight from GraphQL's value to the REST type, without a serde_json tree between.
-fn decode<T: DeserializeOwned>(data: GraphQLValue) -> Result<T, Failure> {
+pub fn decode<T: DeserializeOwned>(data: GraphQLValue) -> Result<T, Failure> {
     async_graphql::from_value(data).map_err(|e| AppError::internal(e).into())
 }

@@ -25,7 +25,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::{
-    forward::Failure,
+    forward::{self, Failure},
     input::{self, InputError},
 };
 use crate::{AppState, error::ErrorCode};
@@ -298,8 +298,7 @@ async fn list<T: DeserializeOwned>(
     })?;
     if cfg!(debug_assertions) {
         for item in &items {
-            async_graphql::from_value::<T>(item.clone())
-                .map_err(|e| Failure::from(crate::error::AppError::internal(e)))?;
+            forward::decode::<T>(item.clone())?;
         }
     }
     Ok(Json(Page {
