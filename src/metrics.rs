@@ -38,6 +38,8 @@ pub struct MetricSet {
     pub graphql_operations: IntCounterVec,
     /// Queries that waited for a turn (`PARLEY_MAX_CONCURRENT_QUERIES` were executing).
     pub graphql_queries_queued: prometheus::IntCounter,
+    /// GraphQL documents parsed; one found in the parsed-document cache is not.
+    pub graphql_documents_parsed: prometheus::IntCounter,
     /// Database pool connections, by state (idle, in_use); set when scraped.
     pub db_pool_connections: IntGaugeVec,
     /// Calls to model providers, by provider and outcome, and how long they took.
@@ -101,6 +103,11 @@ impl Metrics {
             "GraphQL queries that waited for a turn because PARLEY_MAX_CONCURRENT_QUERIES were executing",
         )
         .expect("valid metric");
+        let graphql_documents_parsed = prometheus::IntCounter::new(
+            "parley_graphql_documents_parsed_total",
+            "GraphQL documents parsed (a document sent again after it validated is taken from the cache)",
+        )
+        .expect("valid metric");
         let db_pool_connections = IntGaugeVec::new(
             Opts::new(
                 "parley_db_pool_connections",
@@ -129,6 +136,7 @@ impl Metrics {
         for collector in [
             Box::new(graphql_operations.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(graphql_queries_queued.clone()),
+            Box::new(graphql_documents_parsed.clone()),
             Box::new(db_pool_connections.clone()),
             Box::new(model_requests.clone()),
             Box::new(model_request_seconds.clone()),
@@ -149,6 +157,7 @@ impl Metrics {
             http_request_seconds,
             graphql_operations,
             graphql_queries_queued,
+            graphql_documents_parsed,
             db_pool_connections,
             model_requests,
             model_request_seconds,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use async_graphql::{
     Context, ErrorExtensions, Request, Response, SDLExportOptions, Schema, ServerError,
-    parser::types::{DocumentOperations, OperationType},
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
 };
 use futures::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
@@ -40,6 +40,25 @@ pub type ParleySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// least used go first when it is full.
 pub const PERSISTED_QUERY_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// What the parsed-document cache may weigh per process, as [`parsed_weight`] counts; the least
+/// used go first when it is full.
+pub const PARSED_DOCUMENT_CACHE_WEIGHT: u64 = 32 * 1024 * 1024;
+
+/// A parsed document's weight in the cache: at least the bytes of its tree. async-graphql's
+/// parser makes a tree 15 to 30 times its text for the documents clients send (bench/queries,
+/// the REST operations), up to 253 times for the worst shape measured (nested one-letter
+/// selections, `{a{a{…}}}`), and about 700 bytes more for the smallest; so the cache holds at
+/// most its weight in real memory, and usually a tenth of it.
+fn parsed_weight(text: &str) -> u32 {
+    const TREE_BYTES_PER_TEXT_BYTE: usize = 256;
+    const TREE_BYTES_AT_LEAST: usize = 1024;
+    let weight = text
+        .len()
+        .saturating_mul(1 + TREE_BYTES_PER_TEXT_BYTE)
+        .saturating_add(TREE_BYTES_AT_LEAST);
+    u32::try_from(weight).unwrap_or(u32::MAX)
+}
+
 /// The schema and what every execution goes through, whichever way it arrives (HTTP, REST
 /// forwarding, WebSocket): automatic persisted queries, an `extensions.code` on every error, and
 /// the operation metric.
@@ -58,6 +77,13 @@ pub struct Engine {
     /// size), and the cache is bounded by the bytes it holds. A replica that has not seen a hash
     /// answers PersistedQueryNotFound and the client sends the document again.
     persisted: moka::sync::Cache<String, Arc<str>>,
+    /// Documents as async-graphql's parser left them, by their text: a client sends the same few
+    /// documents again and again, and parsing is the largest part of a small request's work
+    /// (bench/RESULTS.md). A hit is cloned into the request, as the REST operations' documents
+    /// are; validation still runs on every request (it depends on the variables). Only a document
+    /// that an authenticated caller sent and that passed validation is kept, and the cache is
+    /// bounded by bytes, so made-up documents cannot fill it.
+    parsed: moka::sync::Cache<String, ExecutableDocument>,
     /// Permits for queries executing at once (`PARLEY_MAX_CONCURRENT_QUERIES`). Past the limit a
     /// query waits (first come, first served) instead of interleaving with all the others: on a
     /// saturated machine that finishes each sooner and bounds the memory of answers in progress.
@@ -78,6 +104,10 @@ impl Engine {
                     u32::try_from(hash.len() + text.len()).unwrap_or(u32::MAX)
                 })
                 .max_capacity(PERSISTED_QUERY_CACHE_BYTES)
+                .build(),
+            parsed: moka::sync::Cache::builder()
+                .weigher(|text: &String, _: &ExecutableDocument| parsed_weight(text))
+                .max_capacity(PARSED_DOCUMENT_CACHE_WEIGHT)
                 .build(),
             queries: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_queries)),
             document_limits: guard::DocumentLimits {
@@ -103,8 +133,8 @@ impl Engine {
         let authenticated = request
             .data
             .contains_key(&std::any::TypeId::of::<Principal>());
-        let mut register = None;
-        let prepared = self.prepare(&mut request, &mut register).and_then(|operation| {
+        let mut remember = Remember::default();
+        let prepared = self.prepare(&mut request, &mut remember).and_then(|operation| {
             if !authenticated && !guard::is_open(request.parsed_query()?, operation.as_deref()) {
                 return Err(AppError::Unauthenticated(
                     "missing credentials: send an API key as X-API-KEY or a bearer token".into(),
@@ -124,10 +154,18 @@ impl Engine {
                     .set("code", crate::error::ErrorCode::MethodNotAllowed.graphql_value());
                 return Err(error);
             }
-            Ok((operation, is_query))
+            // Kept aside now (the request goes to async-graphql), cached once it validated.
+            let parsed = match remember.parse {
+                true if authenticated => Some((
+                    request.query.clone(),
+                    ExecutableDocument::clone(request.parsed_query()?),
+                )),
+                _ => None,
+            };
+            Ok((operation, is_query, parsed))
         });
         let mut response = match prepared {
-            Ok((operation, is_query)) => {
+            Ok((operation, is_query, parsed)) => {
                 let _permit = match is_query {
                     false => None,
                     true => match self.queries.try_acquire() {
@@ -152,8 +190,13 @@ impl Engine {
                 };
                 self.metrics
                     .observe_operation(label, response.errors.is_empty());
-                if let Some((hash, text)) = register.filter(|_| authenticated && validated) {
-                    self.persisted.insert(hash, text);
+                if authenticated && validated {
+                    if let Some((hash, text)) = remember.persisted {
+                        self.persisted.insert(hash, text);
+                    }
+                    if let Some((text, document)) = parsed {
+                        self.parsed.insert(text, document);
+                    }
                 }
                 response
             }
@@ -164,12 +207,13 @@ impl Engine {
     }
 
     /// Resolves a persisted query, parses the document (once: async-graphql takes the parsed
-    /// one) and checks what it may cost; returns the name of the operation that will run.
-    /// A document sent with its hash comes back in `register`, to be kept once it has run.
+    /// one), or takes it from the parsed-document cache, and checks what it may cost; returns the
+    /// name of the operation that will run. What is worth caching once the request has run
+    /// comes back in `remember`.
     fn prepare(
         &self,
         request: &mut Request,
-        register: &mut Option<(String, Arc<str>)>,
+        remember: &mut Remember,
     ) -> Result<Option<String>, ServerError> {
         if request.query.len() > self.max_document_bytes {
             return Err(guard::refused(format!(
@@ -179,9 +223,19 @@ impl Engine {
             )));
         }
         if let Some(value) = request.extensions.remove("persistedQuery") {
-            *register = self.persisted_document(request, value)?;
+            remember.persisted = self.persisted_document(request, value)?;
         }
         guard::refuse_nul(request)?;
+        // A forwarded REST operation comes parsed already, with no text.
+        if !request.query.is_empty() {
+            match self.parsed.get(request.query.as_str()) {
+                Some(document) => request.set_parsed_query(document),
+                None => {
+                    self.metrics.graphql_documents_parsed.inc();
+                    remember.parse = true;
+                }
+            }
+        }
         let requested = request.operation_name.clone();
         let document = request.parsed_query()?;
         guard::check(document, self.document_limits)?;
@@ -234,6 +288,15 @@ impl Engine {
     }
 }
 
+/// What a request leaves to be cached once it has run and validated.
+#[derive(Default)]
+struct Remember {
+    /// A persisted query's hash and the document sent with it.
+    persisted: Option<(String, Arc<str>)>,
+    /// The document's text was parsed here: it was not in the parsed-document cache.
+    parse: bool,
+}
+
 /// Whether the operation the request selects is a query (an unknown or ambiguous selection is
 /// left to execution, which reports it).
 fn runs_a_query(request: &mut Request) -> Result<bool, ServerError> {
@@ -255,7 +318,7 @@ impl async_graphql::Executor for Engine {
     ) -> BoxStream<'static, Response> {
         // Over a socket a persisted document is looked up but not registered: registration
         // waits for an answer that shows it validated, which a stream does not give first.
-        if let Err(error) = self.prepare(&mut request, &mut None) {
+        if let Err(error) = self.prepare(&mut request, &mut Remember::default()) {
             let mut response = Response::from_errors(vec![error]);
             response.errors.iter_mut().for_each(ensure_code);
             return futures::stream::once(async move { response }).boxed();

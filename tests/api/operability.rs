@@ -167,6 +167,73 @@ async fn logs_can_be_json() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("PARLEY_LOG_FORMAT"));
 }
 
+/// A document that validated for an authenticated caller is parsed once: sent again, with other
+/// variables or naming another of its operations, it comes from the cache and still answers as
+/// itself (validation still runs). Invalid documents and those of callers without credentials are
+/// parsed every time.
+#[tokio::test]
+async fn validated_documents_are_parsed_once() {
+    let app = spawn_app().await;
+    let send = |key: Option<&str>, query: &str, operation: Option<&str>, variables: Value| {
+        let mut request = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({"query": query, "operationName": operation, "variables": variables}));
+        if let Some(key) = key {
+            request = request.header("X-API-KEY", key);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let parsed = || async {
+        let metrics = app.metrics_text().await;
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("parley_graphql_documents_parsed_total "))
+            .expect("the parsed-documents counter")
+            .parse::<u64>()
+            .unwrap()
+    };
+    let key = Some(app.api_key.as_str());
+    let document = "query One($first: Int) { characters(first: $first) { totalCount } } \
+                    query Two { me { username } }";
+
+    let before = parsed().await;
+    let (_, one) = send(key, document, Some("One"), json!({"first": 1})).await;
+    assert_eq!(one["data"]["characters"]["totalCount"], 0, "{one}");
+    let (_, two) = send(key, document, Some("Two"), json!({})).await;
+    assert_eq!(two["data"]["me"]["username"], "default", "{two}");
+    let (_, bad_variable) = send(key, document, Some("One"), json!({"first": "x"})).await;
+    assert!(bad_variable["data"].is_null(), "{bad_variable}");
+    assert!(
+        bad_variable["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("first")
+    );
+    assert_eq!(
+        parsed().await,
+        before + 1,
+        "parsed once, then taken from the cache"
+    );
+
+    for _ in 0..2 {
+        let (_, invalid) = send(key, "{ nope }", None, json!({})).await;
+        assert_eq!(invalid["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let (status, _) = send(None, "{ me { id } }", None, json!({})).await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(parsed().await, before + 5, "refused documents are not kept");
+    let (_, me) = send(key, "{ me { id } }", None, json!({})).await;
+    assert!(me["data"]["me"]["id"].is_number(), "{me}");
+    assert_eq!(parsed().await, before + 6);
+}
+
 #[tokio::test]
 async fn automatic_persisted_queries() {
     use sha2::{Digest, Sha256};
