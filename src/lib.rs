@@ -28,6 +28,7 @@ use axum::{
 };
 use sea_orm::DatabaseConnection;
 use std::{sync::Arc, time::Duration};
+use tower::ServiceBuilder;
 use tower_http::{
     cors::{AllowMethods, AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -184,44 +185,52 @@ fn routes(state: AppState, config: &Config) -> Router {
         .merge(rest)
         .merge(docs)
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            BodyLimits {
-                body: config.limits.max_body_bytes,
-                upload: config.limits.max_upload_bytes,
-            },
-            limit_body,
-        ))
-        // The limits above are the only ones: axum's own default (2 MB for extractors) would
-        // refuse card uploads that PARLEY_MAX_UPLOAD_BYTES allows.
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.limits.request_timeout_seconds),
-        ))
-        // Outside the limits, so it sees the answers they give.
-        .layer(middleware::map_response(limit_error_body))
-        .layer(cors(&config.cors_origins))
-        .layer(middleware::from_fn_with_state(
-            state.metrics.clone(),
-            metrics::track_http,
-        ))
-        // No answer is to be sniffed into another type than the one it says it is.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        // Every request gets an id (the caller's `x-request-id`, or a new UUID): in the logs of its
-        // span, and echoed in the response.
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            let id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-        }))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // One stack, outermost first, applied as one layer: axum wraps every route in each
+        // `Router::layer` separately (a box and a clone of the route per layer per request), and
+        // its docs advise `ServiceBuilder` for several middleware.
+        .layer(
+            ServiceBuilder::new()
+                // Every request gets an id (the caller's `x-request-id`, or a new UUID): in the
+                // logs of its span, and echoed in the response.
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(
+                    |request: &axum::http::Request<_>| {
+                        let id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+                    },
+                ))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                // No answer is to be sniffed into another type than the one it says it is.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.metrics.clone(),
+                    metrics::track_http,
+                ))
+                .layer(cors(&config.cors_origins))
+                // Outside the limits, so it sees the answers they give.
+                .layer(middleware::map_response(limit_error_body))
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(config.limits.request_timeout_seconds),
+                ))
+                // The limits below are the only ones: axum's own default (2 MB for extractors)
+                // would refuse card uploads that PARLEY_MAX_UPLOAD_BYTES allows.
+                .layer(axum::extract::DefaultBodyLimit::disable())
+                .layer(middleware::from_fn_with_state(
+                    BodyLimits {
+                        body: config.limits.max_body_bytes,
+                        upload: config.limits.max_upload_bytes,
+                    },
+                    limit_body,
+                )),
+        )
         .with_state(state)
 }
 
