@@ -4,7 +4,7 @@ mod reader;
 pub mod rows;
 mod sqlite;
 
-pub use reader::Reader;
+pub use reader::{POSTGRES_READS_NAME, Reader};
 
 use std::time::Duration;
 

@@ -13,6 +13,10 @@
 //!
 //! In WAL mode a read sees every transaction committed before it began, so a request reads what
 //! the requests before it wrote, whichever connection wrote it.
+//!
+//! On PostgreSQL these statements run on connections of the reader's own ([`PostgresReads`]),
+//! without the round trip sqlx's pool adds to every statement when it takes the connection back;
+//! a read committed on another connection is as visible there as on the pool's.
 
 use std::{
     path::{Path, PathBuf},
@@ -26,8 +30,14 @@ use std::{
 use rusqlite::{OpenFlags, types::Value as SqliteValue};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryResult,
-    QueryTrait, Select, Statement, sea_query::Value,
+    QueryTrait, Select, Statement,
+    sea_query::{Value, Values},
+    sqlx::{
+        self, Connection as _,
+        postgres::{PgConnectOptions, PgConnection},
+    },
 };
+use sea_query_sqlx::SqlxValues;
 
 use super::rows::{Cell, FromRow};
 use crate::metrics::Metrics;
@@ -38,6 +48,7 @@ use crate::metrics::Metrics;
 pub struct Reader {
     db: DatabaseConnection,
     sqlite: Option<Arc<SqliteReads>>,
+    postgres: Option<Arc<PostgresReads>>,
     metrics: Metrics,
 }
 
@@ -70,18 +81,31 @@ impl Row<'_> {
 
 impl Reader {
     /// A reader over `db`'s pool; on a SQLite file, with connections of its own for the calling
-    /// thread (opened as they are needed).
+    /// thread, and on PostgreSQL with up to as many connections of its own as the pool has (both
+    /// opened as they are needed).
     pub fn new(db: DatabaseConnection, metrics: Metrics) -> Self {
-        let sqlite = (db.get_database_backend() == DatabaseBackend::Sqlite)
+        let backend = db.get_database_backend();
+        let sqlite = (backend == DatabaseBackend::Sqlite)
             .then(|| {
                 let options = db.get_sqlite_connection_pool().connect_options();
                 file_of(options.get_filename())
             })
             .flatten()
             .map(|path| Arc::new(SqliteReads::new(path)));
+        let postgres = (backend == DatabaseBackend::Postgres).then(|| {
+            let pool = db.get_postgres_connection_pool();
+            // Named, so that an operator tells them from the pool's in `pg_stat_activity`.
+            let options = PgConnectOptions::clone(&pool.connect_options())
+                .application_name(POSTGRES_READS_NAME);
+            Arc::new(PostgresReads::new(
+                options,
+                pool.options().get_max_connections() as usize,
+            ))
+        });
         Reader {
             db,
             sqlite,
+            postgres,
             metrics,
         }
     }
@@ -91,6 +115,7 @@ impl Reader {
         Reader {
             db,
             sqlite: None,
+            postgres: None,
             metrics,
         }
     }
@@ -117,6 +142,13 @@ impl Reader {
             if let Some(outcome) = read {
                 self.observe(&statement, started.elapsed(), outcome.is_err());
                 return outcome;
+            }
+        }
+        if let Some(postgres) = &self.postgres {
+            let started = Instant::now();
+            if let Some(rows) = postgres.read(&statement).await {
+                self.observe(&statement, started.elapsed(), false);
+                return rows.iter().map(|row| decode(&Row::Pool(row))).collect();
             }
         }
         let rows = self.db.query_all_raw(statement).await?;
@@ -237,6 +269,90 @@ impl SqliteReads {
 enum Fallback {
     Busy,
     Failed(DbErr),
+}
+
+/// Connections of the reader's own to PostgreSQL.
+///
+/// sqlx's pool pings every connection it takes back (a Sync, and a wait for the server's
+/// ReadyForQuery), in case a cancelled statement left it halfway through an answer: a second
+/// round trip for every statement, which woke a server process each time and was 8% of Parley's
+/// samples in the 100-session query (bench/RESULTS.md). Here a connection goes back only once its
+/// statement has been read to the end; a read cancelled midway drops, and so closes, its
+/// connection instead. A connection whose read fails is closed and the statement runs again
+/// through the pool, which answers for it: a connection the server closed while it was idle
+/// (whose next read fails with the server's `57P01` or an I/O error) costs a retry, never a
+/// failed read. (A statement that fails on its own merits fails on the pool too; the reads here
+/// are the lists' and loaders', built by Parley, and do not.)
+struct PostgresReads {
+    options: PgConnectOptions,
+    idle: Mutex<Vec<Reading>>,
+    /// One permit per connection open (idle ones included): past them, reads go to the pool.
+    open: Arc<tokio::sync::Semaphore>,
+}
+
+/// The `application_name` of the reader's PostgreSQL connections.
+pub const POSTGRES_READS_NAME: &str = "parley-reads";
+
+/// A connection taken for one read, with the permit it holds while it is open.
+struct Reading {
+    connection: PgConnection,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl PostgresReads {
+    fn new(options: PgConnectOptions, connections: usize) -> Self {
+        PostgresReads {
+            options,
+            idle: Mutex::new(Vec::new()),
+            open: Arc::new(tokio::sync::Semaphore::new(connections)),
+        }
+    }
+
+    /// The rows of `statement`, or `None` when the pool should run it instead: every connection
+    /// is busy, none could be opened, or the read failed.
+    async fn read(&self, statement: &Statement) -> Option<Vec<QueryResult>> {
+        let mut reading = self.take().await?;
+        let values = statement.values.clone().unwrap_or(Values(Vec::new()));
+        let query = sqlx::query_with(
+            sqlx::AssertSqlSafe(statement.sql.as_str()),
+            SqlxValues(values),
+        );
+        match query.fetch_all(&mut reading.connection).await {
+            Ok(rows) => {
+                self.put_back(reading);
+                Some(rows.into_iter().map(QueryResult::from).collect())
+            }
+            Err(error) => {
+                tracing::debug!(%error, "a PostgreSQL read failed; the pool runs it again");
+                None
+            }
+        }
+    }
+
+    async fn take(&self) -> Option<Reading> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        if let Some(reading) = idle {
+            return Some(reading);
+        }
+        let permit = Arc::clone(&self.open).try_acquire_owned().ok()?;
+        match PgConnection::connect_with(&self.options).await {
+            Ok(connection) => Some(Reading {
+                connection,
+                _permit: permit,
+            }),
+            Err(error) => {
+                tracing::debug!(%error, "no PostgreSQL read connection; the pool reads");
+                None
+            }
+        }
+    }
+
+    fn put_back(&self, reading: Reading) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(reading);
+    }
 }
 
 fn run<T>(

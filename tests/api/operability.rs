@@ -287,3 +287,80 @@ async fn automatic_persisted_queries() {
         "{wrong}"
     );
 }
+
+/// On PostgreSQL the lists and lookups read on connections of their own (`db::reader`), named so
+/// in `pg_stat_activity`, at most as many as the pool has. One that the server closed while it
+/// sat idle costs a retry through the pool, never a failed read; reads cancelled midway (clients
+/// that hang up) leave no connection behind that answers wrongly.
+#[tokio::test]
+#[ignore = "PostgreSQL only: cargo test -- --include-ignored with PARLEY_TEST_DATABASE_URL"]
+async fn postgres_reads_survive_closed_and_cancelled_connections() {
+    use sea_orm::{ConnectionTrait, Statement};
+    crate::helpers::require_postgres();
+    let app = spawn_app().await;
+    let (character, ..) = crate::helpers::seed_references(&app, "reads").await;
+    for _ in 0..3 {
+        crate::helpers::create_session(&app, character).await;
+    }
+    let list =
+        "{ chatSessions(first: 10) { nodes { id character { name } userProfile { name } } } }";
+    let read = app.data(list, json!({})).await;
+    assert_eq!(read["chatSessions"]["nodes"].as_array().unwrap().len(), 3);
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let readers = |sql: &str| {
+        Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            sql,
+            [name.clone().into(), parley::db::POSTGRES_READS_NAME.into()],
+        )
+    };
+    let count = |rows: Vec<sea_orm::QueryResult>| rows.len();
+
+    let terminated = app
+        .db
+        .query_all_raw(readers(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND application_name = $2",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        count(terminated) >= 1,
+        "the list read on a connection of the reader's"
+    );
+    assert_eq!(
+        app.data(list, json!({})).await,
+        read,
+        "read again through the pool"
+    );
+    assert_eq!(
+        app.data(list, json!({})).await,
+        read,
+        "and on a new connection"
+    );
+
+    // Clients that give up within a millisecond, many at once.
+    let impatient = (0..40).map(|_| {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .header("X-API-KEY", &app.api_key)
+            .timeout(Duration::from_millis(1))
+            .json(&json!({ "query": list }))
+            .send()
+    });
+    futures::future::join_all(impatient).await;
+    for _ in 0..5 {
+        assert_eq!(app.data(list, json!({})).await, read);
+    }
+    let open = app
+        .db
+        .query_all_raw(readers(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        count(open) <= 16,
+        "no more read connections than the pool's 16"
+    );
+}
