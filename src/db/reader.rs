@@ -100,6 +100,7 @@ impl Reader {
             Arc::new(PostgresReads::new(
                 options,
                 pool.options().get_max_connections() as usize,
+                pool.options().get_acquire_timeout(),
             ))
         });
         Reader {
@@ -146,7 +147,9 @@ impl Reader {
         }
         if let Some(postgres) = &self.postgres {
             let started = Instant::now();
-            if let Some(rows) = postgres.read(&statement).await {
+            // Boxed: inline, the connect and read futures made every future that awaits a read
+            // (each idle subscription's among them) 3.4 KiB larger (bench/RESULTS.md).
+            if let Some(rows) = Box::pin(postgres.read(&statement)).await {
                 self.observe(&statement, started.elapsed(), false);
                 return rows.iter().map(|row| decode(&Row::Pool(row))).collect();
             }
@@ -285,6 +288,9 @@ enum Fallback {
 /// are the lists' and loaders', built by Parley, and do not.)
 struct PostgresReads {
     options: PgConnectOptions,
+    /// How long opening a connection may take before the pool reads instead: the pool's own
+    /// acquire timeout, so a server that does not answer holds a read no longer here than there.
+    connect_timeout: Duration,
     idle: Mutex<Vec<Reading>>,
     /// One permit per connection open (idle ones included): past them, reads go to the pool.
     open: Arc<tokio::sync::Semaphore>,
@@ -300,9 +306,10 @@ struct Reading {
 }
 
 impl PostgresReads {
-    fn new(options: PgConnectOptions, connections: usize) -> Self {
+    fn new(options: PgConnectOptions, connections: usize, connect_timeout: Duration) -> Self {
         PostgresReads {
             options,
+            connect_timeout,
             idle: Mutex::new(Vec::new()),
             open: Arc::new(tokio::sync::Semaphore::new(connections)),
         }
@@ -335,13 +342,18 @@ impl PostgresReads {
             return Some(reading);
         }
         let permit = Arc::clone(&self.open).try_acquire_owned().ok()?;
-        match PgConnection::connect_with(&self.options).await {
-            Ok(connection) => Some(Reading {
+        let connect = PgConnection::connect_with(&self.options);
+        match tokio::time::timeout(self.connect_timeout, connect).await {
+            Ok(Ok(connection)) => Some(Reading {
                 connection,
                 _permit: permit,
             }),
-            Err(error) => {
+            Ok(Err(error)) => {
                 tracing::debug!(%error, "no PostgreSQL read connection; the pool reads");
+                None
+            }
+            Err(_) => {
+                tracing::debug!("no PostgreSQL read connection in time; the pool reads");
                 None
             }
         }
