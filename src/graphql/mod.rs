@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use async_graphql::{
     Context, ErrorExtensions, Request, Response, SDLExportOptions, Schema, ServerError,
+    ValidationMode,
     parser::types::{DocumentOperations, ExecutableDocument, OperationType},
 };
 use futures::{StreamExt, stream::BoxStream};
@@ -69,7 +70,16 @@ fn parsed_weight(text: &str) -> u32 {
 /// bench/RESULTS.md).
 #[derive(Clone)]
 pub struct Engine {
+    /// The schema, validating in full every document a client sends.
     schema: ParleySchema,
+    /// The same schema, validating only what depends on the request (fragment cycles, uploads,
+    /// cost), for the REST surfaces' operations: those documents are Parley's own, so they cannot
+    /// change between requests, and the handlers build their variables from input they parsed
+    /// into typed values already. The rest of validation was a tenth of a REST list's CPU
+    /// (bench/RESULTS.md). A variable of the wrong type still fails, as the field's error when
+    /// its argument is read. The REST tests run every operation, so a mistake in one of the
+    /// documents fails them as it would fail validation.
+    forwarded: ParleySchema,
     metrics: Metrics,
     /// Apollo APQ (the one implementation; async-graphql's extension is not used): documents
     /// registered under their SHA-256, per process. Only a document that an authenticated caller
@@ -95,9 +105,15 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(schema: ParleySchema, metrics: Metrics, limits: &Limits) -> Self {
+    pub fn new(
+        schema: ParleySchema,
+        forwarded: ParleySchema,
+        metrics: Metrics,
+        limits: &Limits,
+    ) -> Self {
         Engine {
             schema,
+            forwarded,
             metrics,
             persisted: moka::sync::Cache::builder()
                 .weigher(|hash: &String, text: &Arc<str>| {
@@ -119,17 +135,30 @@ impl Engine {
     }
 
     pub async fn execute(&self, request: Request) -> Response {
-        self.run(request, false).await
+        self.run(
+            request,
+            Origin::Client {
+                queries_only: false,
+            },
+        )
+        .await
     }
 
     /// Executes a request that came as a GET: GraphQL over HTTP allows only queries there (a GET
     /// must not change anything), so a mutation or subscription is refused before it runs, with
     /// the code `METHOD_NOT_ALLOWED`.
     pub async fn execute_query_only(&self, request: Request) -> Response {
-        self.run(request, true).await
+        self.run(request, Origin::Client { queries_only: true })
+            .await
     }
 
-    async fn run(&self, mut request: Request, queries_only: bool) -> Response {
+    /// Executes one of the REST surfaces' operations (`src/rest/operations`), which comes parsed.
+    pub async fn execute_forwarded(&self, request: Request) -> Response {
+        self.run(request, Origin::Parley).await
+    }
+
+    async fn run(&self, mut request: Request, origin: Origin) -> Response {
+        let queries_only = matches!(origin, Origin::Client { queries_only: true });
         let authenticated = request
             .data
             .contains_key(&std::any::TypeId::of::<Principal>());
@@ -177,7 +206,11 @@ impl Engine {
                         }
                     },
                 };
-                let response = self.schema.execute(request).await;
+                let schema = match origin {
+                    Origin::Client { .. } => &self.schema,
+                    Origin::Parley => &self.forwarded,
+                };
+                let response = schema.execute(request).await;
                 // Validation failures come back as errors without a path and no data.
                 let validated = response.data != async_graphql::Value::Null
                     || response.errors.iter().any(|error| !error.path.is_empty());
@@ -288,6 +321,15 @@ impl Engine {
     }
 }
 
+/// Who wrote the document a request runs.
+#[derive(Clone, Copy)]
+enum Origin {
+    /// A client, over HTTP (a GET runs `queries_only`) or a socket.
+    Client { queries_only: bool },
+    /// Parley: a REST surface's operation.
+    Parley,
+}
+
 /// What a request leaves to be cached once it has run and validated.
 #[derive(Default)]
 struct Remember {
@@ -346,20 +388,28 @@ pub struct SchemaData {
 /// Builds the schema. `db` is schema-wide data; the Principal and the loaders are added per request
 /// by [`request_data`].
 pub fn build_schema(data: SchemaData) -> Engine {
-    let schema = Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        SubscriptionRoot,
+    let build = |validation| {
+        Schema::build(
+            QueryRoot::default(),
+            MutationRoot::default(),
+            SubscriptionRoot,
+        )
+        .data(data.reader.connection().clone())
+        .data(data.reader.clone())
+        .data(data.authenticator.clone())
+        .data(data.providers.clone())
+        .data(data.events.clone())
+        .validation_mode(validation)
+        // Depth and complexity are not async-graphql's limits: `guard` checks both before
+        // validation, which would otherwise expand fragments without bound first.
+        .finish()
+    };
+    Engine::new(
+        build(ValidationMode::Strict),
+        build(ValidationMode::Fast),
+        data.metrics,
+        &data.limits,
     )
-    .data(data.reader.connection().clone())
-    .data(data.reader)
-    .data(data.authenticator)
-    .data(data.providers)
-    .data(data.events)
-    // Depth and complexity are not async-graphql's limits: `guard` checks both before
-    // validation, which would otherwise expand fragments without bound first.
-    .finish();
-    Engine::new(schema, data.metrics, &data.limits)
 }
 
 /// The checked-in `schema.graphql`: the SDL of [`build_schema`], sorted so diffs stay readable.

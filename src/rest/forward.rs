@@ -405,7 +405,7 @@ impl AppState {
     }
 
     async fn run(&self, request: async_graphql::Request) -> Result<GraphQLValue, Failure> {
-        let response = self.graphql.execute(request).await;
+        let response = self.graphql.execute_forwarded(request).await;
         if let Some(error) = response.errors.into_iter().next() {
             return Err(error.into());
         }
