@@ -59,6 +59,21 @@ pub async fn open(
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+        })
+        .map_sqlx_sqlite_pool_opts(|opts| {
+            opts.after_connect(|connection, _| {
+                Box::pin(async move {
+                    let mut handle = connection.lock_handle().await?;
+                    // SAFETY: the lock keeps the connection's worker thread off it meanwhile.
+                    unsafe { sqlite::plan_once(handle.as_raw_handle().as_ptr()) }.map_err(
+                        |status| {
+                            sea_orm::sqlx::Error::Protocol(format!(
+                                "SQLite refused its query planner setting ({status})"
+                            ))
+                        },
+                    )
+                })
+            })
         });
     let mut db = Database::connect(options).await?;
     let metrics = metrics.clone();

@@ -265,6 +265,10 @@ impl SqliteReads {
         // Busy: answered at once, and the statement goes to the pool, which waits off-thread.
         connection.busy_timeout(Duration::ZERO)?;
         connection.set_prepared_statement_cache_capacity(PREPARED_PER_CONNECTION);
+        // SAFETY: the connection was just opened, and only this thread has it.
+        unsafe { super::sqlite::plan_once(connection.handle()) }.map_err(|status| {
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(status), None)
+        })?;
         Ok(connection)
     }
 }
@@ -471,5 +475,61 @@ mod tests {
         }
         // A kind the read paths never bind goes to the pool.
         assert!(bind(&Value::Float(Some(1.0))).is_none());
+    }
+}
+
+#[cfg(test)]
+mod planning {
+    use rusqlite::StatementStatus;
+
+    use super::*;
+
+    /// What the connection's query planner stability guarantee is set to (1: on).
+    fn qpsg(db: *mut libsqlite3_sys::sqlite3) -> i32 {
+        let mut on: std::ffi::c_int = -1;
+        // SAFETY: `db` is open and only this thread uses it; -1 reads the setting.
+        let status = unsafe {
+            libsqlite3_sys::sqlite3_db_config(
+                db,
+                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                -1 as std::ffi::c_int,
+                &mut on as *mut std::ffi::c_int,
+            )
+        };
+        assert_eq!(status, libsqlite3_sys::SQLITE_OK);
+        on
+    }
+
+    #[test]
+    fn a_read_connection_compiles_a_page_once_whatever_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reads.db");
+        let setup = rusqlite::Connection::open(&path).unwrap();
+        setup
+            .execute_batch(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2);",
+            )
+            .unwrap();
+        let reads = SqliteReads::new(path);
+        let connection = reads.take().unwrap();
+        let page = "SELECT id FROM t WHERE id > ? ORDER BY id LIMIT ?";
+        for limit in [1, 2, 1, 5] {
+            let values = [SqliteValue::Integer(0), SqliteValue::Integer(limit)];
+            let rows = run(&connection, page, &values, &|row| row.cell::<i32>(0))
+                .unwrap_or_else(|_| panic!("the page failed"));
+            assert_eq!(rows.len(), limit.min(2) as usize);
+        }
+        let statement = connection.prepare_cached(page).unwrap();
+        assert_eq!(statement.get_status(StatementStatus::RePrepare), 0);
+    }
+
+    #[tokio::test]
+    async fn the_pool_plans_regardless_of_bound_values_too() {
+        let db = super::super::open("sqlite::memory:", 1, &Metrics::new())
+            .await
+            .unwrap();
+        let mut connection = db.get_sqlite_connection_pool().acquire().await.unwrap();
+        let mut handle = connection.lock_handle().await.unwrap();
+        assert_eq!(qpsg(handle.as_raw_handle().as_ptr()), 1);
     }
 }

@@ -25,3 +25,32 @@ pub fn configure() {
         }
     });
 }
+
+/// Has SQLite plan each statement of the connection once, whatever values are later bound to it
+/// (its query planner stability guarantee).
+///
+/// Without it, SQLite reads the value bound to `LIMIT ?` while it plans, and so marks the
+/// statement to be parsed and planned again each time that parameter is bound: every cached
+/// page and lookup (sea-query binds each LIMIT) was compiled anew on every execution, a fifth of
+/// a SQLite request's CPU (bench/RESULTS.md). Parley binds ids, page sizes and texts, none of
+/// which should change how a statement is planned; the partial indexes' conditions are written
+/// into the statements, not bound.
+///
+/// # Safety
+///
+/// `db` must be an open connection that no other thread uses during the call.
+pub unsafe fn plan_once(db: *mut ffi::sqlite3) -> Result<(), c_int> {
+    // SAFETY: the caller holds `db`; this option takes an int and an optional out-pointer.
+    let status = unsafe {
+        ffi::sqlite3_db_config(
+            db,
+            ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as c_int,
+            std::ptr::null_mut::<c_int>(),
+        )
+    };
+    match status {
+        ffi::SQLITE_OK => Ok(()),
+        status => Err(status),
+    }
+}
