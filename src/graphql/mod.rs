@@ -75,10 +75,10 @@ pub struct Engine {
     /// The same schema, validating only what depends on the request (fragment cycles, uploads,
     /// cost), for the REST surfaces' operations: those documents are Parley's own, so they cannot
     /// change between requests, and the handlers build their variables from input they parsed
-    /// into typed values already. The rest of validation was a tenth of a REST list's CPU
+    /// into typed values already. The rest of validation was a twentieth of a REST list's CPU
     /// (bench/RESULTS.md). A variable of the wrong type still fails, as the field's error when
-    /// its argument is read. The REST tests run every operation, so a mistake in one of the
-    /// documents fails them as it would fail validation.
+    /// its argument is read; a mistake in one of the documents fails
+    /// `rest::forward::tests::every_operation_passes_full_validation`.
     forwarded: ParleySchema,
     metrics: Metrics,
     /// Apollo APQ (the one implementation; async-graphql's extension is not used): documents
