@@ -33,6 +33,8 @@ def good_run():
             anchor.append(f"gql:{query} {conc} 100.0 10.0 30.0 0 0")
         results.append(f"bare ceiling:typename {conc} {result(5000.0, 1.0)}")
         results.append(f"bare floor:typename {conc} {result(4000.0, 1.0)}")
+        for query in ("sessions100", "session_messages"):
+            results.append(f"bare driver:{query} {conc} {result(600.0, 4.0)}")
         for backend in ("postgres", "sqlite"):
             results.append(f"{backend} typename {conc} {result(3000.0, 2.0)}")
             for query in ("sessions100", "session_messages"):
@@ -181,6 +183,27 @@ class Verdict(unittest.TestCase):
         ]:
             with self.subTest(says=says):
                 self.assertFails(edited("subscriptions.json", lambda _: [row]), says)
+
+    def test_a_missing_driver_row_fails(self):
+        files = edited("results.tsv", lambda lines: [l for l in lines if not l.startswith("bare driver:sessions100 64 ")])
+        self.assertFails(files, "row missing: sqlx alone driver:sessions100 c64")
+
+    def test_where_3x_is_above_35_percent_of_pgbench_the_target_is_35_percent(self):
+        def run(parley_rps):
+            # PostGraphile 2,000 req/s: 3x is 6,000, above 35% of pgbench's 9,000 tps (3,150).
+            files = edited("postgraphile_table.txt", lambda lines: [
+                l.replace("gql:session_messages 16 100.0", "gql:session_messages 16 2000.0") for l in lines])
+            rows = {"postgres session_messages 16 ": parley_rps, "postgres rest:session_messages 16 ": parley_rps,
+                    "sqlite session_messages 16 ": 9000.0, "sqlite rest:session_messages 16 ": 9000.0}
+            files["results.tsv"] = [next((prefix + result(rps, 5.0) for prefix, rps in rows.items()
+                                          if l.startswith(prefix)), l) for l in files["results.tsv"]]
+            return files
+        status, output = verdict(run(3200.0))
+        self.assertEqual(status, 0, output)
+        self.assertFails(run(3000.0), "session_messages c16: req/s 1.50x PostGraphile, 3000.0 < 3150.0 "
+                                      "(35% of pgbench's 9000.0 tps of Parley's statements")
+        self.assertFails(run(3000.0), "its statements through sqlx alone, without GraphQL, answer 600.0 req/s "
+                                      "(0.19x the target), Parley 5.00x of that")
 
     def test_a_missed_target_fails(self):
         files = edited("results.tsv", lambda lines: [
