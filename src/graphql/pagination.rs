@@ -84,6 +84,21 @@ impl Cursor {
     }
 }
 
+/// What async-graphql's connection writes for an edge's `cursor` and `pageInfo`'s cursors. The
+/// arguments (`after`, `before`) are decoded by [`PageArgs::window`], with the field's name in
+/// the error.
+impl async_graphql::connection::CursorType for Cursor {
+    type Error = AppError;
+
+    fn decode_cursor(cursor: &str) -> Result<Self, AppError> {
+        Cursor::decode("cursor", cursor)
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.encode()
+    }
+}
+
 /// The checked, decoded form of [`PageArgs`].
 #[derive(Clone, Debug)]
 pub struct Window {
@@ -298,7 +313,10 @@ impl TotalCount {
     }
 }
 
-pub type PageConnection<N> = Connection<String, N, TotalCount>;
+/// A connection whose edges hold their cursors as positions: a cursor is encoded only when a
+/// client asks for it (`edges { cursor }`, `pageInfo`), not for every row of every page (base64
+/// of every id was 1.5% of the 50-message query's CPU, for a query that asks for no cursor).
+pub type PageConnection<N> = Connection<Cursor, N, TotalCount>;
 
 /// Builds a connection from rows fetched with `limit + 1` (the extra row says there is more).
 pub fn assemble<M, N>(
@@ -321,7 +339,7 @@ where
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
     connection.edges = rows
         .into_iter()
-        .map(|row| Edge::new(cursor_of(&row).encode(), N::from(row)))
+        .map(|row| Edge::new(cursor_of(&row), N::from(row)))
         .collect();
     connection
 }
