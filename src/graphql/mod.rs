@@ -78,7 +78,10 @@ pub struct Engine {
     /// into typed values already. The rest of validation was a twentieth of a REST list's CPU
     /// (bench/RESULTS.md). A variable of the wrong type still fails, as the field's error when
     /// its argument is read; a mistake in one of the documents fails
-    /// `rest::forward::tests::every_operation_passes_full_validation`.
+    /// `rest::forward::tests::every_operation_passes_full_validation`. A client's document runs
+    /// here too when it comes from the parsed-document cache and declares no variables: it
+    /// passed full validation when it was first sent, and without variables nothing else enters
+    /// that verdict.
     forwarded: ParleySchema,
     metrics: Metrics,
     /// Apollo APQ (the one implementation; async-graphql's extension is not used): documents
@@ -90,9 +93,10 @@ pub struct Engine {
     /// Documents as async-graphql's parser left them, by their text: a client sends the same few
     /// documents again and again, and parsing is the largest part of a small request's work
     /// (bench/RESULTS.md). A hit is cloned into the request, as the REST operations' documents
-    /// are; validation still runs on every request (it depends on the variables). Only a document
-    /// that an authenticated caller sent and that passed validation is kept, and the cache is
-    /// bounded by bytes, so made-up documents cannot fill it.
+    /// are; validation still runs on every request (in full when the document declares
+    /// variables, whose values it checks). Only a document that an authenticated caller sent and
+    /// that passed validation is kept, and the cache is bounded by bytes, so made-up documents
+    /// cannot fill it.
     parsed: moka::sync::Cache<String, ExecutableDocument>,
     /// Permits for queries executing at once (`PARLEY_MAX_CONCURRENT_QUERIES`). Past the limit a
     /// query waits (first come, first served) instead of interleaving with all the others: on a
@@ -191,10 +195,16 @@ impl Engine {
                 )),
                 _ => None,
             };
-            Ok((operation, is_query, parsed))
+            // A document from the cache passed full validation when it was first sent, and
+            // without variables nothing else goes into that verdict: the schema that checks only
+            // what depends on the request (cost, fragment cycles) gives the same answer, cheaper.
+            let validated_before = !request.query.is_empty()
+                && !remember.parse
+                && !defines_variables(request.parsed_query()?);
+            Ok((operation, is_query, parsed, validated_before))
         });
         let mut response = match prepared {
-            Ok((operation, is_query, parsed)) => {
+            Ok((operation, is_query, parsed, validated_before)) => {
                 let _permit = match is_query {
                     false => None,
                     true => match self.queries.try_acquire() {
@@ -207,8 +217,8 @@ impl Engine {
                     },
                 };
                 let schema = match origin {
-                    Origin::Client { .. } => &self.schema,
-                    Origin::Parley => &self.forwarded,
+                    Origin::Client { .. } if !validated_before => &self.schema,
+                    Origin::Client { .. } | Origin::Parley => &self.forwarded,
                 };
                 let response = schema.execute(request).await;
                 // Validation failures come back as errors without a path and no data.
@@ -337,6 +347,15 @@ struct Remember {
     persisted: Option<(String, Arc<str>)>,
     /// The document's text was parsed here: it was not in the parsed-document cache.
     parse: bool,
+}
+
+/// Whether any operation of `document` declares a variable (whose values, which change from one
+/// request to the next, full validation checks).
+fn defines_variables(document: &ExecutableDocument) -> bool {
+    document
+        .operations
+        .iter()
+        .any(|(_, operation)| !operation.node.variable_definitions.is_empty())
 }
 
 /// Whether the operation the request selects is a query (an unknown or ambiguous selection is
