@@ -314,8 +314,9 @@ impl TotalCount {
 }
 
 /// A connection whose edges hold their cursors as positions: a cursor is encoded only when a
-/// client asks for it (`edges { cursor }`, `pageInfo`), not for every row of every page (base64
-/// of every id was 1.5% of the 50-message query's CPU, for a query that asks for no cursor).
+/// client asks for it (`edges { cursor }`, `pageInfo`), not for every row of every page: encoding
+/// them was about a twentieth of the 50-message query's CPU, which asks for no cursor
+/// (bench/RESULTS.md).
 pub type PageConnection<N> = Connection<Cursor, N, TotalCount>;
 
 /// Builds a connection from rows fetched with `limit + 1` (the extra row says there is more).
