@@ -60,6 +60,10 @@ def ceilings(anchor, parley, parley_sql, concs):
             if driver is not None and query in parley_sql:
                 print(f"    sqlx alone, no GraphQL, at c{conc}: {driver[0]:.1f} req/s = "
                       f"{driver[0] / parley_sql[query]:.0%} of pgbench of Parley's statements")
+            minimal = parley.get(("bare", "minimal:" + query, conc))
+            if minimal is not None and query in parley_sql:
+                print(f"    the smallest async-graphql server on sqlx at c{conc}: {minimal[0]:.1f} req/s = "
+                      f"{minimal[0] / parley_sql[query]:.0%} of pgbench of Parley's statements")
 
 
 def typename_targets(anchor, parley, concs, misses):
@@ -93,7 +97,9 @@ def throughput_target(query, conc, rps, anchor_rps, parley_sql, parley, misses):
     """Target 1, a query's GraphQL row on PostgreSQL: at least 3x PostGraphile's req/s, or, where
     3x is above 35% of what PostgreSQL alone answers for Parley's own statements (pgbench, same
     run), at least 35% of that. A miss says what the same statements answer through sqlx alone,
-    with no GraphQL (examples/ceiling.rs): the HTTP server's, the driver's and the JSON's ceiling."""
+    with no GraphQL (examples/ceiling.rs): the HTTP server's, the driver's and the JSON's ceiling;
+    and through the smallest async-graphql server of the query's shape on them (the same file),
+    the stack's ceiling for a GraphQL answer: a target above that row is beyond the stack."""
     target, why = 3 * anchor_rps, "3x PostGraphile"
     sql = parley_sql.get(query)
     if sql is not None and target > 0.35 * sql:
@@ -106,6 +112,12 @@ def throughput_target(query, conc, rps, anchor_rps, parley_sql, parley, misses):
     if driver is not None:
         miss += (f"; its statements through sqlx alone, without GraphQL, answer {driver[0]:.1f} req/s "
                  f"({driver[0] / target:.2f}x the target), Parley {rps / driver[0]:.2f}x of that")
+    minimal = parley.get(("bare", "minimal:" + query, conc))
+    if minimal is not None:
+        miss += (f"; the smallest async-graphql server on them answers {minimal[0]:.1f} req/s "
+                 f"({minimal[0] / target:.2f}x the target), Parley {rps / minimal[0]:.2f}x of that")
+        if minimal[0] < target:
+            miss += " (the target is beyond this stack)"
     misses.append(miss)
 
 
@@ -186,6 +198,9 @@ BARE_ROWS = {"ceiling:typename": "bare axum", "floor:typename": "async-graphql a
 # Each query's statements through sqlx alone, with no GraphQL (examples/ceiling.rs), measured in
 # the query's rounds: what a server on the same HTTP stack, driver and JSON answers on PostgreSQL.
 DRIVER_ROWS = tuple("driver:" + q for q in QUERIES)
+# The same statements answered by the smallest async-graphql server of the query's shape (the same
+# file), in the same rounds: what any GraphQL server on this stack answers for the query.
+MINIMAL_ROWS = tuple("minimal:" + q for q in QUERIES)
 # The anchor's rows per concurrency, and its pgbench ceiling lines (16 clients, prepared).
 ANCHOR_ROWS = ("typename",) + QUERIES
 ANCHOR_SQL = tuple(f"sql:{q}/prepared" for q in QUERIES)
@@ -251,6 +266,10 @@ def main():
         for conc in concs:
             if ("bare", name, conc) not in parley:
                 misses.append(f"row missing: sqlx alone {name} c{conc}")
+    for name in MINIMAL_ROWS:
+        for conc in concs:
+            if ("bare", name, conc) not in parley:
+                misses.append(f"row missing: the smallest async-graphql server {name} c{conc}")
     for name in ANCHOR_ROWS:
         for conc in concs:
             if (name, conc) not in anchor:
@@ -300,6 +319,13 @@ def main():
                           f"Parley {rps / d_rps:.2f}x of it")
                     if d_err:
                         misses.append(f"sqlx alone {query} c{conc}: {d_err} errors")
+                minimal = parley.get(("bare", "minimal:" + query, conc))
+                if backend == "postgres" and minimal:
+                    m_rps, m_p50, m_p99, m_err = minimal
+                    print(f"{'async-graphql on sqlx':<22} {query:<22} {conc:>4} {m_rps:>9.1f} {m_p50:>8.2f} {m_p99:>8.2f} {m_err:>6}  "
+                          f"Parley {rps / m_rps:.2f}x of it")
+                    if m_err:
+                        misses.append(f"the smallest async-graphql server {query} c{conc}: {m_err} errors")
                 rest = parley.get((backend, "rest:" + query, conc))
                 if rest:
                     r_rps, r_p50, r_p99, r_err = rest

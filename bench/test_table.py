@@ -35,6 +35,7 @@ def good_run():
         results.append(f"bare floor:typename {conc} {result(4000.0, 1.0)}")
         for query in ("sessions100", "session_messages"):
             results.append(f"bare driver:{query} {conc} {result(600.0, 4.0)}")
+            results.append(f"bare minimal:{query} {conc} {result(500.0, 4.0)}")
         for backend in ("postgres", "sqlite"):
             results.append(f"{backend} typename {conc} {result(3000.0, 2.0)}")
             for query in ("sessions100", "session_messages"):
@@ -187,6 +188,27 @@ class Verdict(unittest.TestCase):
     def test_a_missing_driver_row_fails(self):
         files = edited("results.tsv", lambda lines: [l for l in lines if not l.startswith("bare driver:sessions100 64 ")])
         self.assertFails(files, "row missing: sqlx alone driver:sessions100 c64")
+
+    def test_a_missing_or_failing_minimal_row_fails(self):
+        files = edited("results.tsv", lambda lines: [l for l in lines if not l.startswith("bare minimal:session_messages 16 ")])
+        self.assertFails(files, "row missing: the smallest async-graphql server minimal:session_messages c16")
+        files = edited("results.tsv", lambda lines: [
+            "bare minimal:sessions100 64 " + result(500.0, 4.0, err_status=3)
+            if l.startswith("bare minimal:sessions100 64 ") else l for l in lines])
+        self.assertFails(files, "the smallest async-graphql server sessions100 c64: 3 errors")
+
+    def test_a_miss_says_whether_the_smallest_graphql_server_reaches_the_target(self):
+        def run(minimal_rps):
+            return edited("results.tsv", lambda lines: [
+                "postgres sessions100 64 " + result(250.0, 5.0) if l.startswith("postgres sessions100 64 ") else
+                "bare minimal:sessions100 64 " + result(minimal_rps, 4.0) if l.startswith("bare minimal:sessions100 64 ")
+                else l for l in lines])
+        status, output = verdict(run(280.0))
+        self.assertIn("the smallest async-graphql server on them answers 280.0 req/s (0.93x the target), "
+                      "Parley 0.89x of that (the target is beyond this stack)", output)
+        status, output = verdict(run(310.0))
+        self.assertIn("answers 310.0 req/s (1.03x the target), Parley 0.81x of that", output)
+        self.assertNotIn("beyond this stack", output)
 
     def test_where_3x_is_above_35_percent_of_pgbench_the_target_is_35_percent(self):
         def run(parley_rps):

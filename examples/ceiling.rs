@@ -18,6 +18,14 @@
 //!   GraphQL (async-graphql's and Parley's) costs that query; this row's gap to pgbench is the
 //!   HTTP server's, the driver's and the JSON's.
 //!
+//! - `GET /minimal/sessions100` and `GET /minimal/session_messages`, with the same `DATABASE_URL`:
+//!   the smallest GraphQL server on this stack. The same statements through the same pool, their
+//!   rows resolved by async-graphql on a schema of the query's shape into the same answer
+//!   (checked byte for byte too), the document parsed once and validated as Parley validates a
+//!   cached one; no auth, limits, tracing or metrics, no DataLoader. What any async-graphql server
+//!   answering that query from PostgreSQL on this machine can reach: a target above this row is
+//!   beyond the stack, and the gap between it and Parley's row is Parley's own.
+//!
 //! `cargo run --release --example ceiling` listens on `PARLEY_BIND` (default 127.0.0.1:8919).
 
 use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
@@ -59,11 +67,18 @@ async fn main() -> std::io::Result<()> {
         Ok(url) if !url.is_empty() => {
             let dir = std::env::var("BENCH_QUERIES").unwrap_or_else(|_| "bench/queries".into());
             let driver = driver::Driver::connect(&url, &dir).await;
+            let minimal = minimal::Minimal::new(driver.clone(), &dir);
             app.merge(
                 Router::new()
                     .route("/driver/session_messages", get(driver::session_messages))
                     .route("/driver/sessions100", get(driver::sessions100))
                     .with_state(driver),
+            )
+            .merge(
+                Router::new()
+                    .route("/minimal/session_messages", get(minimal::session_messages))
+                    .route("/minimal/sessions100", get(minimal::sessions100))
+                    .with_state(minimal),
             )
         }
         _ => app,
@@ -88,9 +103,9 @@ mod driver {
 
     #[derive(Clone)]
     pub struct Driver {
-        pool: PgPool,
-        session_messages: Vec<String>,
-        sessions100: Vec<String>,
+        pub(crate) pool: PgPool,
+        pub(crate) session_messages: Vec<String>,
+        pub(crate) sessions100: Vec<String>,
     }
 
     fn statements(dir: &str, query: &str) -> Vec<String> {
@@ -118,12 +133,12 @@ mod driver {
         }
     }
 
-    fn time(row: &PgRow, column: &str) -> String {
+    pub(crate) fn time(row: &PgRow, column: &str) -> String {
         let at: DateTime<Utc> = row.get(column);
         at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     }
 
-    fn failed(error: sqlx::Error) -> (StatusCode, String) {
+    pub(crate) fn failed(error: sqlx::Error) -> (StatusCode, String) {
         (StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
     }
 
@@ -253,5 +268,373 @@ mod driver {
             [(header::CONTENT_TYPE, "application/json")],
             serde_json::to_vec(&answer).unwrap(),
         ))
+    }
+}
+
+/// The smallest GraphQL server on this stack (see the module's comment): the two bench queries'
+/// statements through sqlx, their rows resolved by async-graphql on a schema of the query's shape.
+mod minimal {
+    use std::{collections::HashMap, sync::Arc};
+
+    use async_graphql::{
+        Context, EmptyMutation, EmptySubscription, Enum, InputObject, Object, Scalar, ScalarType,
+        Schema, SimpleObject, ValidationMode, Value, parser::types::ExecutableDocument,
+    };
+    use axum::{
+        extract::State,
+        http::{StatusCode, header},
+        response::IntoResponse,
+    };
+    use chrono::{SecondsFormat, Utc};
+    use sea_orm::sqlx::{self, Row, postgres::PgRow};
+
+    use crate::driver::Driver;
+
+    /// Parley's `DateTime` scalar: RFC 3339, UTC, whole seconds unless there is a fraction.
+    #[derive(Clone, Copy)]
+    struct DateTime(chrono::DateTime<Utc>);
+
+    #[Scalar]
+    impl ScalarType for DateTime {
+        fn parse(_: Value) -> async_graphql::InputValueResult<Self> {
+            Err(async_graphql::InputValueError::custom("output only"))
+        }
+        fn to_value(&self) -> Value {
+            Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        }
+    }
+
+    #[derive(SimpleObject)]
+    struct Character {
+        id: i32,
+        name: String,
+        avatar_image: Option<String>,
+    }
+
+    #[derive(SimpleObject)]
+    struct UserProfile {
+        id: i32,
+        name: String,
+    }
+
+    #[derive(SimpleObject)]
+    struct AiModel {
+        id: i32,
+        label: String,
+    }
+
+    #[derive(SimpleObject)]
+    struct SystemPrompt {
+        id: i32,
+        label: String,
+        content: String,
+    }
+
+    #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+    enum MessageRole {
+        User,
+        Assistant,
+        System,
+    }
+
+    #[derive(SimpleObject)]
+    struct Message {
+        id: i32,
+        role: MessageRole,
+        content: String,
+        created_at: DateTime,
+    }
+
+    /// A request's rows, held as Parley's resolvers hold theirs (shared, by id).
+    #[derive(Default)]
+    struct Data {
+        sessions: Vec<Arc<Session>>,
+        characters: HashMap<i32, Arc<Character>>,
+        profiles: HashMap<i32, Arc<UserProfile>>,
+        models: HashMap<i32, Arc<AiModel>>,
+        prompts: HashMap<i32, Arc<SystemPrompt>>,
+        /// The 50-message query's session, with its newest messages, oldest first.
+        session: Option<Arc<Session>>,
+        messages: Vec<Arc<Message>>,
+    }
+
+    struct Session {
+        id: i32,
+        character_id: i32,
+        user_profile_id: Option<i32>,
+        ai_model_id: Option<i32>,
+        system_prompt_id: Option<i32>,
+        start_time: DateTime,
+        updated_at: DateTime,
+    }
+
+    fn related<T>(map: &HashMap<i32, Arc<T>>, id: Option<i32>) -> Option<Arc<T>> {
+        id.and_then(|id| map.get(&id).cloned())
+    }
+
+    #[Object(name = "ChatSession")]
+    impl Session {
+        async fn id(&self) -> i32 {
+            self.id
+        }
+        async fn start_time(&self) -> DateTime {
+            self.start_time
+        }
+        async fn updated_at(&self) -> DateTime {
+            self.updated_at
+        }
+        async fn character(&self, ctx: &Context<'_>) -> Option<Arc<Character>> {
+            related(
+                &ctx.data_unchecked::<Arc<Data>>().characters,
+                Some(self.character_id),
+            )
+        }
+        async fn user_profile(&self, ctx: &Context<'_>) -> Option<Arc<UserProfile>> {
+            related(
+                &ctx.data_unchecked::<Arc<Data>>().profiles,
+                self.user_profile_id,
+            )
+        }
+        async fn ai_model(&self, ctx: &Context<'_>) -> Option<Arc<AiModel>> {
+            related(&ctx.data_unchecked::<Arc<Data>>().models, self.ai_model_id)
+        }
+        async fn system_prompt(&self, ctx: &Context<'_>) -> Option<Arc<SystemPrompt>> {
+            related(
+                &ctx.data_unchecked::<Arc<Data>>().prompts,
+                self.system_prompt_id,
+            )
+        }
+        async fn messages(&self, ctx: &Context<'_>, last: Option<i32>) -> MessageConnection {
+            let all = &ctx.data_unchecked::<Arc<Data>>().messages;
+            let last = usize::try_from(last.unwrap_or(50))
+                .unwrap_or(0)
+                .min(all.len());
+            MessageConnection {
+                nodes: all[all.len() - last..].to_vec(),
+            }
+        }
+    }
+
+    #[derive(SimpleObject)]
+    struct MessageConnection {
+        nodes: Vec<Arc<Message>>,
+    }
+
+    #[derive(SimpleObject)]
+    #[graphql(name = "ChatSessionConnection")]
+    struct SessionConnection {
+        nodes: Vec<Arc<Session>>,
+    }
+
+    #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+    enum ChatSessionOrderField {
+        Id,
+    }
+
+    #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+    enum OrderDirection {
+        Asc,
+        Desc,
+    }
+
+    #[derive(InputObject)]
+    struct ChatSessionOrder {
+        field: ChatSessionOrderField,
+        direction: OrderDirection,
+    }
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn chat_sessions(
+            &self,
+            ctx: &Context<'_>,
+            first: Option<i32>,
+            order_by: Option<ChatSessionOrder>,
+        ) -> SessionConnection {
+            let sessions = &ctx.data_unchecked::<Arc<Data>>().sessions;
+            let first = usize::try_from(first.unwrap_or(100)).unwrap_or(0);
+            let _ = order_by.map(|order| (order.field, order.direction));
+            SessionConnection {
+                nodes: sessions.iter().take(first).cloned().collect(),
+            }
+        }
+        async fn chat_session(&self, ctx: &Context<'_>, id: i32) -> Option<Arc<Session>> {
+            let session = ctx.data_unchecked::<Arc<Data>>().session.clone();
+            session.filter(|session| session.id == id)
+        }
+    }
+
+    #[derive(Clone)]
+    pub struct Minimal {
+        driver: Driver,
+        schema: Schema<Query, EmptyMutation, EmptySubscription>,
+        sessions100: Arc<ExecutableDocument>,
+        session_messages: Arc<ExecutableDocument>,
+    }
+
+    fn session(row: &PgRow) -> Session {
+        Session {
+            id: row.get("id"),
+            character_id: row.get("character_id"),
+            user_profile_id: row.get("user_profile_id"),
+            ai_model_id: row.get("ai_model_id"),
+            system_prompt_id: row.get("system_prompt_id"),
+            start_time: DateTime(row.get("start_time")),
+            updated_at: DateTime(row.get("updated_at")),
+        }
+    }
+
+    async fn rows(driver: &Driver, sql: &str) -> Result<Vec<PgRow>, sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&driver.pool)
+            .await
+    }
+
+    fn document(dir: &str, query: &str) -> Arc<ExecutableDocument> {
+        let path = format!("{dir}/{query}.graphql");
+        let text = std::fs::read_to_string(&path).expect("the bench query");
+        Arc::new(async_graphql::parser::parse_query(text).expect("a valid query"))
+    }
+
+    /// The 100 sessions' rows and their relations, through the driver's statements, run as it
+    /// runs them (the page, then the four lookups side by side).
+    async fn fetch_sessions100(driver: &Driver) -> Result<Data, sqlx::Error> {
+        let [page, models, prompts, characters, profiles] = &driver.sessions100[..] else {
+            panic!("five statements")
+        };
+        let sessions = rows(driver, page).await?;
+        let (models, prompts, characters, profiles) = futures::try_join!(
+            rows(driver, models),
+            rows(driver, prompts),
+            rows(driver, characters),
+            rows(driver, profiles),
+        )?;
+        Ok(Data {
+            sessions: sessions
+                .iter()
+                .take(100)
+                .map(|row| Arc::new(session(row)))
+                .collect(),
+            characters: characters
+                .iter()
+                .map(|row| {
+                    let character = Character {
+                        id: row.get("id"),
+                        name: row.get("name"),
+                        avatar_image: row.get("avatar_image"),
+                    };
+                    (character.id, Arc::new(character))
+                })
+                .collect(),
+            profiles: profiles
+                .iter()
+                .map(|row| {
+                    let profile = UserProfile {
+                        id: row.get("id"),
+                        name: row.get("name"),
+                    };
+                    (profile.id, Arc::new(profile))
+                })
+                .collect(),
+            models: models
+                .iter()
+                .map(|row| {
+                    let model = AiModel {
+                        id: row.get("id"),
+                        label: row.get("label"),
+                    };
+                    (model.id, Arc::new(model))
+                })
+                .collect(),
+            prompts: prompts
+                .iter()
+                .map(|row| {
+                    let prompt = SystemPrompt {
+                        id: row.get("id"),
+                        label: row.get("label"),
+                        content: row.get("content"),
+                    };
+                    (prompt.id, Arc::new(prompt))
+                })
+                .collect(),
+            ..Data::default()
+        })
+    }
+
+    /// The session and its newest 50 messages, oldest first, through the driver's statements.
+    async fn fetch_session_messages(driver: &Driver) -> Result<Data, sqlx::Error> {
+        let [session_sql, messages] = &driver.session_messages[..] else {
+            panic!("two statements")
+        };
+        let session = rows(driver, session_sql).await?;
+        let mut newest: Vec<_> = rows(driver, messages)
+            .await?
+            .iter()
+            .take(50)
+            .map(|row| {
+                let role = match row.get::<&str, _>("role") {
+                    "user" => MessageRole::User,
+                    "assistant" => MessageRole::Assistant,
+                    _ => MessageRole::System,
+                };
+                Arc::new(Message {
+                    id: row.get("id"),
+                    role,
+                    content: row.get("content"),
+                    created_at: DateTime(row.get("created_at")),
+                })
+            })
+            .collect();
+        newest.reverse();
+        Ok(Data {
+            session: session.first().map(|row| Arc::new(self::session(row))),
+            messages: newest,
+            ..Data::default()
+        })
+    }
+
+    impl Minimal {
+        pub fn new(driver: Driver, dir: &str) -> Minimal {
+            Minimal {
+                driver,
+                schema: Schema::build(Query, EmptyMutation, EmptySubscription)
+                    .validation_mode(ValidationMode::Fast)
+                    .finish(),
+                sessions100: document(dir, "sessions100"),
+                session_messages: document(dir, "session_messages"),
+            }
+        }
+
+        /// Executes `document` on `data`, as Parley executes a cached document.
+        async fn answer(
+            &self,
+            document: &ExecutableDocument,
+            data: Result<Data, sqlx::Error>,
+        ) -> Result<impl IntoResponse + use<>, (StatusCode, String)> {
+            let data = data.map_err(crate::driver::failed)?;
+            let mut request = async_graphql::Request::new(String::new()).data(Arc::new(data));
+            request.set_parsed_query(document.clone());
+            let response = self.schema.execute(request).await;
+            Ok((
+                [(header::CONTENT_TYPE, "application/json")],
+                serde_json::to_vec(&response).expect("a GraphQL answer"),
+            ))
+        }
+    }
+
+    pub async fn sessions100(
+        State(minimal): State<Minimal>,
+    ) -> Result<impl IntoResponse, (StatusCode, String)> {
+        let data = fetch_sessions100(&minimal.driver).await;
+        minimal.answer(&minimal.sessions100, data).await
+    }
+
+    pub async fn session_messages(
+        State(minimal): State<Minimal>,
+    ) -> Result<impl IntoResponse, (StatusCode, String)> {
+        let data = fetch_session_messages(&minimal.driver).await;
+        minimal.answer(&minimal.session_messages, data).await
     }
 }
