@@ -278,11 +278,14 @@ pub fn live_message_tallies(
         .to_owned()
 }
 
-/// One session's count of [`live_message_tallies`], as an SQL expression.
-pub fn live_message_tally(principal: Principal, session_id: i32) -> Expr {
-    let tally = live_message_tallies(principal, [session_id])
-        .clear_selects()
+/// One session's count of [`live_message_tallies`], as an SQL expression; `session` is its id, a
+/// value or an expression (a subquery that finds it).
+pub fn live_message_tally(principal: Principal, session: impl Into<Expr>) -> Expr {
+    let tally = Query::select()
         .column(Alias::new("live_messages"))
+        .from(Alias::new("message_tally"))
+        .and_where(Expr::col(Alias::new("owner_id")).eq(principal.account_id))
+        .and_where(Expr::col(Alias::new("chat_session_id")).eq(session.into()))
         .to_owned();
     Func::coalesce([Expr::SubQuery(None, Box::new(tally.into())), Expr::val(0)]).into()
 }

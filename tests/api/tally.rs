@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, add_message, create_session, second_owner, seed_references, spawn_app,
+    TestApp, add_message, create_session, error_code, second_owner, seed_references, spawn_app,
     tallies_and_counts,
 };
 
@@ -272,18 +272,19 @@ async fn a_page_and_its_total_are_one_statement() {
     assert_eq!(body["pagination"]["total_items"], 15);
     assert_eq!(statements, 3, "a filtered session page with its total");
 
-    // The session, then its page of messages with their total.
+    // A page of messages with their total, its session found by the same statement.
     let messages = format!("/api/v1/chat-sessions/{}/messages?per_page=5", sessions[0]);
     let (statements, body) = statements_for_rest(&app, &messages).await;
     assert_eq!(body["pagination"]["total_items"], 12);
     assert_eq!(body["items"].as_array().unwrap().len(), 5);
-    assert_eq!(statements, 2, "a message page with its total");
+    assert_eq!(statements, 1, "a message page with its total");
 
-    // A page past the end has no row to carry the total: it is counted on its own.
+    // A page past the end has no row to carry the total: it is counted on its own, and the
+    // session is looked up (an empty page of a session the caller cannot see is a 404).
     let (statements, body) = statements_for_rest(&app, &format!("{messages}&page=4")).await;
     assert_eq!(body["pagination"]["total_items"], 12);
     assert_eq!(body["items"].as_array().unwrap().len(), 0);
-    assert_eq!(statements, 3, "an empty page and a count");
+    assert_eq!(statements, 3, "an empty page, the session and a count");
     let (_, body) = statements_for_rest(&app, "/api/v1/chat-sessions?per_page=100&page=3").await;
     assert_eq!(body["pagination"]["total_items"], 30);
     assert_eq!(body["items"].as_array().unwrap().len(), 0);
@@ -305,6 +306,70 @@ async fn a_page_and_its_total_are_one_statement() {
         .await;
     assert_eq!(data["chatSessions"]["totalCount"], 30);
     assert_eq!(data["chatSessions"]["nodes"].as_array().unwrap().len(), 26);
+}
+
+/// A message list finds its session inside its own statement ([`a_page_and_its_total_are_one_statement`]):
+/// it still answers only for a session the caller sees, by id or by uuid, on both surfaces.
+#[tokio::test]
+async fn a_message_list_answers_only_for_a_session_the_caller_sees() {
+    let app = spawn_app().await;
+    let (character, ..) = seed_references(&app, "a").await;
+    let (session, empty) = (
+        create_session(&app, character).await,
+        create_session(&app, character).await,
+    );
+    add_message(&app, session, "still here").await;
+    let uuid = app
+        .data(
+            "query($id: Int!) { chatSession(id: $id) { uuid } }",
+            json!({"id": session}),
+        )
+        .await["chatSession"]["uuid"]
+        .clone();
+    let rest = |id: i64| format!("/api/v1/chat-sessions/{id}/messages");
+    let by_id = "query($id: Int) { messages(chatSessionId: $id) { totalCount nodes { content } } }";
+    let by_uuid =
+        "query($id: UUID) { messages(chatSessionUuid: $id) { totalCount nodes { content } } }";
+    let listed = |status: u16, body: &Value| (status, body["pagination"]["total_items"].clone());
+
+    let (status, body) = app.rest("GET", &rest(empty), None).await;
+    assert_eq!(listed(status, &body), (200, json!(0)), "{body}");
+    let (status, body) = app.rest("GET", &rest(session), None).await;
+    assert_eq!(listed(status, &body), (200, json!(1)), "{body}");
+
+    // Soft-deleted, the session keeps its messages and hides them.
+    app.data(
+        "mutation($id: Int!) { deleteChatSession(id: $id, soft: true) }",
+        json!({"id": session}),
+    )
+    .await;
+    let (status, body) = app.rest("GET", &rest(session), None).await;
+    assert_eq!(status, 404, "{body}");
+    for (query, id) in [(by_id, json!(session)), (by_uuid, uuid.clone())] {
+        let body = app.graphql(query, json!({"id": id})).await;
+        assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    }
+
+    // Another owner sees none of it, and an unknown id is no different.
+    let other = second_owner(&app, "other").await;
+    let (status, body) = app
+        .graphql_with_key(Some(&other), by_id, json!({"id": empty}))
+        .await;
+    assert_eq!((status, error_code(&body)), (200, "NOT_FOUND"), "{body}");
+    let (status, body) = app.rest("GET", &rest(999_999), None).await;
+    assert_eq!(status, 404, "{body}");
+
+    // Restored, its messages are back, by id and by uuid.
+    app.data(
+        "mutation($id: Int!) { restoreChatSession(id: $id) { id } }",
+        json!({"id": session}),
+    )
+    .await;
+    for (query, id) in [(by_id, json!(session)), (by_uuid, uuid)] {
+        let data = app.data(query, json!({"id": id})).await;
+        assert_eq!(data["messages"]["totalCount"], 1);
+        assert_eq!(data["messages"]["nodes"][0]["content"], "still here");
+    }
 }
 
 /// The message tally equals the count, and every total the API gives for the session's messages

@@ -2,7 +2,10 @@
 
 use async_graphql::{Context, ErrorExtensions, MergedObject, Object, Result};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait},
+};
 use uuid::Uuid;
 
 use super::{
@@ -17,7 +20,7 @@ use crate::{
     auth::{Owned, live_message_tally, live_session_tally},
     db::rows::FromRow,
     error::{AppError, AppResult},
-    service::search::search_messages,
+    service::{search::search_messages, session::session_query},
 };
 
 #[derive(MergedObject, Default)]
@@ -252,11 +255,18 @@ impl MessageQuery {
     ) -> Result<PageConnection<Message>> {
         let scope = request_scope(ctx)?;
         let page = async {
-            let session = scope
-                .visible_session(chat_session_id, chat_session_uuid)
-                .await?;
+            // The page names its session by the caller's visible sessions (a scalar subquery), so
+            // a page of a visible session is one statement; only an empty page looks the session
+            // up, to tell a session with nothing there from one the caller cannot see (404).
+            let session =
+                session_query(scope.principal, chat_session_id, chat_session_uuid, false)?
+                    .select_only()
+                    .column(chat_session::Column::Id)
+                    .limit(1)
+                    .into_query();
+            let session = Expr::SubQuery(None, Box::new(session.into()));
             let query = message::Entity::scoped(scope.principal)
-                .filter(message::Column::ChatSessionId.eq(session.id));
+                .filter(Expr::col(message::Column::ChatSessionId).eq(session.clone()));
             let args = PageArgs {
                 first,
                 after,
@@ -264,8 +274,14 @@ impl MessageQuery {
                 before,
                 offset,
             };
-            let count = Count::of(ctx, live_message_tally(scope.principal, session.id));
-            paginate(scope.reader, query, Sort::by_id(), &args, count).await
+            let count = Count::of(ctx, live_message_tally(scope.principal, session));
+            let page = paginate(scope.reader, query, Sort::by_id(), &args, count).await?;
+            if page.edges.is_empty() {
+                scope
+                    .visible_session(chat_session_id, chat_session_uuid)
+                    .await?;
+            }
+            AppResult::Ok(page)
         };
         page.await.map_err(|e| e.extend())
     }
