@@ -210,6 +210,18 @@ class Verdict(unittest.TestCase):
         self.assertIn("answers 310.0 req/s (1.03x the target), Parley 0.81x of that", output)
         self.assertNotIn("beyond this stack", output)
 
+    def test_a_p99_miss_says_the_smallest_graphql_servers_p99(self):
+        def run(minimal_p99):
+            # PostGraphile's p99 is 30 ms: the target is 10 ms.
+            return edited("results.tsv", lambda lines: [
+                "postgres sessions100 16 " + result(400.0, 12.0) if l.startswith("postgres sessions100 16 ") else
+                "bare minimal:sessions100 16 " + result(500.0, minimal_p99) if l.startswith("bare minimal:sessions100 16 ")
+                else l for l in lines])
+        self.assertFails(run(11.0), "sessions100 c16: p99 0.40x PostGraphile (> 1/3); the smallest async-graphql "
+                                    "server on its statements: p99 11.00 ms = 0.37x PostGraphile (the target is beyond this stack)")
+        status, output = verdict(run(9.0))
+        self.assertIn("p99 9.00 ms = 0.30x PostGraphile\n", output)
+
     def test_where_3x_is_above_35_percent_of_pgbench_the_target_is_35_percent(self):
         def run(parley_rps):
             # PostGraphile 2,000 req/s: 3x is 6,000, above 35% of pgbench's 9,000 tps (3,150).
