@@ -257,8 +257,7 @@ pub fn live_session_tally(principal: Principal) -> Expr {
         .from(Alias::new("chat_session_tally"))
         .and_where(Expr::col(Alias::new("owner_id")).eq(principal.account_id))
         .to_owned();
-    // An owner who never had a session has no row yet.
-    Func::coalesce([Expr::SubQuery(None, Box::new(tally.into())), Expr::val(0)]).into()
+    or_zero(tally)
 }
 
 /// The number of rows `message::Entity::scoped(principal)` selects in each of `session_ids`, read
@@ -270,10 +269,8 @@ pub fn live_message_tallies(
     principal: Principal,
     session_ids: impl IntoIterator<Item = i32>,
 ) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
+    owned_message_tallies(principal)
         .columns([Alias::new("chat_session_id"), Alias::new("live_messages")])
-        .from(Alias::new("message_tally"))
-        .and_where(Expr::col(Alias::new("owner_id")).eq(principal.account_id))
         .and_where(Expr::col(Alias::new("chat_session_id")).is_in(session_ids))
         .to_owned()
 }
@@ -281,11 +278,25 @@ pub fn live_message_tallies(
 /// One session's count of [`live_message_tallies`], as an SQL expression; `session` is its id, a
 /// value or an expression (a subquery that finds it).
 pub fn live_message_tally(principal: Principal, session: impl Into<Expr>) -> Expr {
-    let tally = Query::select()
-        .column(Alias::new("live_messages"))
+    or_zero(
+        owned_message_tallies(principal)
+            .column(Alias::new("live_messages"))
+            .and_where(Expr::col(Alias::new("chat_session_id")).eq(session.into()))
+            .to_owned(),
+    )
+}
+
+/// The message tallies of `principal`'s sessions, for the two functions above to pick columns
+/// from and narrow by session.
+fn owned_message_tallies(principal: Principal) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
         .from(Alias::new("message_tally"))
         .and_where(Expr::col(Alias::new("owner_id")).eq(principal.account_id))
-        .and_where(Expr::col(Alias::new("chat_session_id")).eq(session.into()))
-        .to_owned();
+        .to_owned()
+}
+
+/// A one-row, one-column `tally` as an expression, 0 where it has no row (an owner or a session
+/// that never had one yet).
+fn or_zero(tally: sea_orm::sea_query::SelectStatement) -> Expr {
     Func::coalesce([Expr::SubQuery(None, Box::new(tally.into())), Expr::val(0)]).into()
 }
