@@ -49,6 +49,74 @@ where
     }
 }
 
+/// The `Character` fields a list's rows ask for most (a picker: a name and an avatar), each read
+/// from the column of its name; `__typename` reads none.
+pub const NAMEPLATE_FIELDS: &[&str] = &[
+    "__typename",
+    "id",
+    "label",
+    "name",
+    "avatarImage",
+    "createdAt",
+    "updatedAt",
+];
+
+/// Characters by id with only the columns of [`NAMEPLATE_FIELDS`]. A character's card columns
+/// (twenty in all, three of them JSON) were the largest share of the decoding that set the
+/// 100-session query behind the smallest GraphQL server on the same statements (bench/RESULTS.md).
+/// The other fields of these models are empty: they answer a selection of those fields only,
+/// and never go into the loader's cache, where any field might read them.
+pub async fn load_nameplates(
+    db: &Reader,
+    principal: Principal,
+    ids: &[i32],
+) -> Result<HashMap<i32, Arc<character::Model>>, AppError> {
+    use character::Column;
+    let query = character::Entity::scoped(principal)
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::OwnerId,
+            Column::Label,
+            Column::Name,
+            Column::AvatarImage,
+            Column::CreatedAt,
+            Column::UpdatedAt,
+        ])
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .build(db.connection().get_database_backend());
+    let rows = db
+        .rows(query, |row: &Row<'_>| {
+            Ok(character::Model {
+                id: row.cell(0)?,
+                owner_id: row.cell(1)?,
+                label: row.cell(2)?,
+                name: row.cell(3)?,
+                avatar_image: row.cell(4)?,
+                created_at: row.cell(5)?,
+                updated_at: row.cell(6)?,
+                description: None,
+                personality: None,
+                scenario: None,
+                first_message: None,
+                alternate_greetings: serde_json::Value::Null,
+                message_example: None,
+                creator_notes: None,
+                system_prompt: None,
+                post_history_instructions: None,
+                tags: serde_json::Value::Null,
+                creator: None,
+                character_version: None,
+                extensions: serde_json::Value::Null,
+            })
+        })
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id, Arc::new(row)))
+        .collect())
+}
+
 /// Live (not deleted) messages per chat session, as the database tallies them (no counting).
 pub struct MessageCountLoader {
     db: Reader,

@@ -13,7 +13,7 @@ use crate::{
     domain::export::ExportOptions,
     error::AppError,
     graphql::{
-        loaders::Loaders,
+        loaders::{Loaders, NAMEPLATE_FIELDS, load_nameplates},
         pagination::{Cursor, PageArgs, PageConnection, TotalCount, assemble},
         request_scope,
     },
@@ -33,6 +33,7 @@ pub struct Related {
     /// to share a statement with, so it is fetched at once rather than through the loader's
     /// batch (see [`ChatSession::prefetch`]).
     alone: bool,
+    /// Only the nameplate columns when the selection asks for no more (`load_nameplates`).
     character: Option<Arc<character::Model>>,
     user_profile: Option<Arc<user_profile::Model>>,
     ai_model: Option<Arc<ai_model::Model>>,
@@ -142,7 +143,8 @@ impl ChatSession {
         let ids = |id_of: fn(&chat_session::Model) -> Option<i32>| -> Vec<i32> {
             sessions.iter().filter_map(|s| id_of(&s.0)).collect()
         };
-        let loaders = &request_scope(ctx)?.loaders;
+        let scope = request_scope(ctx)?;
+        let loaders = scope.loaders;
         /// The rows of `loader` for `ids`, when the selection asks for them (`wanted`), fetched
         /// at once and fed to the loader's cache. `load_many` would fetch them in a task of its
         /// own after the loader's batch delay, which even at zero is a turn of Tokio's timer: a
@@ -169,12 +171,33 @@ impl ChatSession {
                 .await;
             Ok(found)
         }
+        // A selection of characters that asks only for their nameplates reads only those
+        // columns (`load_nameplates`); every `character` under every node selection is checked,
+        // through fragments and aliases, so the rows answer nothing they were not read for.
+        let nameplates_only = node_selections.iter().all(|node| {
+            node.field("character")
+                .selection_fields()
+                .iter()
+                .all(|character| {
+                    character
+                        .selection_set()
+                        .all(|field| NAMEPLATE_FIELDS.contains(&field.name()))
+                })
+        });
+        let characters = async {
+            let mut ids = ids(|s| Some(s.character_id));
+            if !nameplates_only || !wants("character") {
+                return fetch(wants("character"), &loaders.character, ids).await;
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            if ids.is_empty() {
+                return Ok(HashMap::new());
+            }
+            load_nameplates(scope.reader, scope.principal, &ids).await
+        };
         let prefetched = futures::try_join!(
-            fetch(
-                wants("character"),
-                &loaders.character,
-                ids(|s| Some(s.character_id))
-            ),
+            characters,
             fetch(
                 wants("userProfile"),
                 &loaders.user_profile,
