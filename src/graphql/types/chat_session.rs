@@ -140,8 +140,12 @@ impl ChatSession {
             || node_selections
                 .iter()
                 .any(|node| node.field("messages").field("totalCount").exists());
+        // Each relation's ids once, in order.
         let ids = |id_of: fn(&chat_session::Model) -> Option<i32>| -> Vec<i32> {
-            sessions.iter().filter_map(|s| id_of(&s.0)).collect()
+            let mut ids: Vec<i32> = sessions.iter().filter_map(|s| id_of(&s.0)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
         };
         let scope = request_scope(ctx)?;
         let loaders = scope.loaders;
@@ -155,7 +159,7 @@ impl ChatSession {
                 L,
                 async_graphql::dataloader::HashMapCache,
             >,
-            mut ids: Vec<i32>,
+            ids: Vec<i32>,
         ) -> Result<HashMap<i32, L::Value>, AppError>
         where
             L: async_graphql::dataloader::Loader<i32, Error = AppError>,
@@ -163,8 +167,6 @@ impl ChatSession {
             if !wanted || ids.is_empty() {
                 return Ok(HashMap::new());
             }
-            ids.sort_unstable();
-            ids.dedup();
             let found = loader.loader().load(&ids).await?;
             loader
                 .feed_many(found.iter().map(|(id, row)| (*id, row.clone())))
@@ -185,16 +187,12 @@ impl ChatSession {
                 })
         });
         let characters = async {
-            let mut ids = ids(|s| Some(s.character_id));
-            if !nameplates_only || !wants("character") {
-                return fetch(wants("character"), &loaders.character, ids).await;
+            let ids = ids(|s| Some(s.character_id));
+            if nameplates_only && wants("character") && !ids.is_empty() {
+                load_nameplates(scope.reader, scope.principal, &ids).await
+            } else {
+                fetch(wants("character"), &loaders.character, ids).await
             }
-            ids.sort_unstable();
-            ids.dedup();
-            if ids.is_empty() {
-                return Ok(HashMap::new());
-            }
-            load_nameplates(scope.reader, scope.principal, &ids).await
         };
         let prefetched = futures::try_join!(
             characters,
