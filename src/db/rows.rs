@@ -25,7 +25,80 @@ pub use super::reader::Row;
 pub trait FromRow: Sized {
     /// The column names, in the order they are read.
     const COLUMNS: &'static [&'static str];
-    fn from_row(row: &Row<'_>) -> Result<Self, DbErr>;
+
+    /// A model from a row whose first columns are those of `projection`, in `Column` order; the
+    /// fields of the other columns hold their type's default value.
+    fn from_projected_row(row: &Row<'_>, projection: Projection) -> Result<Self, DbErr>;
+
+    fn from_row(row: &Row<'_>) -> Result<Self, DbErr> {
+        Self::from_projected_row(row, Projection::ALL)
+    }
+}
+
+/// Which of a model's columns a statement reads: bit `i` is `COLUMNS[i]` ([`FromRow`]).
+///
+/// A list whose selection shows a few of a model's fields decodes only their columns: the 100
+/// sessions' seventeen columns, their characters' twenty (three of them JSON), where the fields
+/// asked for read seven (bench/RESULTS.md). A model read this way answers those fields only, so
+/// it never goes into a DataLoader's cache, where any field might read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Projection(u64);
+
+impl Projection {
+    /// Every column.
+    pub const ALL: Projection = Projection(u64::MAX);
+
+    /// No column yet.
+    pub const NONE: Projection = Projection(0);
+
+    /// This projection and the column `M::COLUMNS[index]`.
+    pub fn with(self, index: usize) -> Self {
+        Projection(self.0 | 1u64.checked_shl(index as u32).unwrap_or(0))
+    }
+
+    /// This projection and the column named `name`, or every column when `M` has no such column.
+    pub fn with_named<M: FromRow>(self, name: &str) -> Self {
+        match M::COLUMNS.iter().position(|column| *column == name) {
+            Some(index) => self.with(index),
+            None => Projection::ALL,
+        }
+    }
+
+    /// Whether the column at `index` is read.
+    pub fn has(self, index: usize) -> bool {
+        1u64.checked_shl(index as u32)
+            .is_some_and(|bit| self.0 & bit != 0)
+    }
+
+    /// Whether every one of `M`'s columns is read.
+    pub fn is_all<M: FromRow>(self) -> bool {
+        (0..M::COLUMNS.len()).all(|index| self.has(index))
+    }
+
+    /// How many of `M`'s columns a row of this projection holds (the position of a column
+    /// selected after them).
+    pub fn width<M: FromRow>(self) -> usize {
+        (0..M::COLUMNS.len())
+            .filter(|index| self.has(*index))
+            .count()
+    }
+
+    /// `query` selecting this projection's columns, in `Column` order.
+    pub fn select<E>(self, query: sea_orm::Select<E>) -> sea_orm::Select<E>
+    where
+        E: sea_orm::EntityTrait,
+        E::Model: FromRow,
+    {
+        use sea_orm::{Iterable, QuerySelect};
+        if self.is_all::<E::Model>() {
+            return query;
+        }
+        let columns = E::Column::iter()
+            .enumerate()
+            .filter(|(index, _)| self.has(*index))
+            .map(|(_, column)| column);
+        query.select_only().columns(columns)
+    }
 }
 
 /// One value a model field can hold, decodable on both backends through sqlx, and on SQLite
@@ -93,12 +166,25 @@ macro_rules! from_row {
     ($($module:ident { $($field:ident),* $(,)? })*) => {$(
         impl FromRow for entity::$module::Model {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
-            fn from_row(row: &Row<'_>) -> Result<Self, DbErr> {
-                let mut index = 0..;
-                let mut next = || index.next().expect("a column index");
-                Ok(Self { $($field: row.cell(next())?),* })
+            fn from_projected_row(row: &Row<'_>, projection: Projection) -> Result<Self, DbErr> {
+                // The model's column index, and the position in the row of the next column read.
+                let (mut column, mut position) = (0, 0);
+                let mut next = || {
+                    let read = projection.has(column).then_some(position);
+                    column += 1;
+                    position += usize::from(read.is_some());
+                    read
+                };
+                Ok(Self { $($field: match next() {
+                    Some(position) => row.cell(position)?,
+                    None => Default::default(),
+                }),* })
             }
         }
+        const _: () = assert!(
+            <entity::$module::Model as FromRow>::COLUMNS.len() <= 64,
+            "a Projection holds up to 64 columns"
+        );
     )*};
 }
 

@@ -16,7 +16,7 @@ use crate::{
     auth::{Owned, Principal, live_message_tallies},
     db::{
         Reader,
-        rows::{FromRow, Row},
+        rows::{FromRow, Projection, Row},
     },
     error::AppError,
 };
@@ -40,80 +40,35 @@ where
     type Error = LoadError;
 
     async fn load(&self, ids: &[i32]) -> Result<HashMap<i32, Arc<E::Model>>, LoadError> {
-        let query = E::scoped(self.principal).filter(E::id_column().is_in(ids.iter().copied()));
-        let rows = self.db.models(query).await.map_err(AppError::from)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (E::id_of(&row), Arc::new(row)))
-            .collect())
+        load_by_id::<E>(&self.db, self.principal, ids, Projection::ALL).await
     }
 }
 
-/// The `Character` fields a list's rows ask for most (a picker: a name and an avatar), each read
-/// from the column of its name; `__typename` reads none.
-pub const NAMEPLATE_FIELDS: &[&str] = &[
-    "__typename",
-    "id",
-    "label",
-    "name",
-    "avatarImage",
-    "createdAt",
-    "updatedAt",
-];
-
-/// Characters by id with only the columns of [`NAMEPLATE_FIELDS`]. A character's card columns
-/// (twenty in all, three of them JSON) were the largest share of the decoding that set the
-/// 100-session query behind the smallest GraphQL server on the same statements (bench/RESULTS.md).
-/// The other fields of these models are empty: they answer a selection of those fields only,
-/// and never go into the loader's cache, where any field might read them.
-pub async fn load_nameplates(
+/// The principal's rows of `E` with the given ids, with the columns of `projection`. A row of a
+/// narrower projection answers the selection it was read for only ([`Projection`]), and goes
+/// into no loader's cache.
+pub async fn load_by_id<E>(
     db: &Reader,
     principal: Principal,
     ids: &[i32],
-) -> Result<HashMap<i32, Arc<character::Model>>, AppError> {
-    use character::Column;
-    let query = character::Entity::scoped(principal)
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::OwnerId,
-            Column::Label,
-            Column::Name,
-            Column::AvatarImage,
-            Column::CreatedAt,
-            Column::UpdatedAt,
-        ])
-        .filter(Column::Id.is_in(ids.iter().copied()))
+    projection: Projection,
+) -> Result<HashMap<i32, Arc<E::Model>>, AppError>
+where
+    E: Owned,
+    E::Model: FromRow,
+{
+    let query = E::scoped(principal).filter(E::id_column().is_in(ids.iter().copied()));
+    let statement = projection
+        .select(query)
         .build(db.connection().get_database_backend());
     let rows = db
-        .rows(query, |row: &Row<'_>| {
-            Ok(character::Model {
-                id: row.cell(0)?,
-                owner_id: row.cell(1)?,
-                label: row.cell(2)?,
-                name: row.cell(3)?,
-                avatar_image: row.cell(4)?,
-                created_at: row.cell(5)?,
-                updated_at: row.cell(6)?,
-                description: None,
-                personality: None,
-                scenario: None,
-                first_message: None,
-                alternate_greetings: serde_json::Value::Null,
-                message_example: None,
-                creator_notes: None,
-                system_prompt: None,
-                post_history_instructions: None,
-                tags: serde_json::Value::Null,
-                creator: None,
-                character_version: None,
-                extensions: serde_json::Value::Null,
-            })
+        .rows(statement, |row| {
+            E::Model::from_projected_row(row, projection)
         })
         .await?;
     Ok(rows
         .into_iter()
-        .map(|row| (row.id, Arc::new(row)))
+        .map(|row| (E::id_of(&row), Arc::new(row)))
         .collect())
 }
 
@@ -155,30 +110,37 @@ pub struct MessagePage {
     pub window: Window,
 }
 
+/// A session's page of messages as one field asks for it: the session, the page's arguments and
+/// the columns its selection reads ([`Projection`], with the session's id always).
+pub type MessagePageKey = (i32, PageArgs, Projection);
+
 /// Pages of messages for many sessions at once: one windowed query (ROW_NUMBER per session) for
-/// all the sessions that ask for the same page arguments.
+/// all the sessions that ask for the same page of the same columns.
 pub struct MessagePageLoader {
     db: Reader,
     principal: Principal,
 }
 
-impl Loader<(i32, PageArgs)> for MessagePageLoader {
+impl Loader<MessagePageKey> for MessagePageLoader {
     type Value = MessagePage;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[(i32, PageArgs)],
-    ) -> Result<HashMap<(i32, PageArgs), MessagePage>, LoadError> {
-        let mut by_args: HashMap<&PageArgs, Vec<i32>> = HashMap::new();
-        for (session_id, args) in keys {
-            by_args.entry(args).or_default().push(*session_id);
+        keys: &[MessagePageKey],
+    ) -> Result<HashMap<MessagePageKey, MessagePage>, LoadError> {
+        let mut by_args: HashMap<(&PageArgs, Projection), Vec<i32>> = HashMap::new();
+        for (session_id, args, projection) in keys {
+            by_args
+                .entry((args, *projection))
+                .or_default()
+                .push(*session_id);
         }
         let mut pages = HashMap::new();
-        for (args, session_ids) in by_args {
+        for ((args, projection), session_ids) in by_args {
             let window = args.window()?;
             let mut rows = self
-                .load_window(&session_ids, &window)
+                .load_window(&session_ids, &window, projection)
                 .await
                 .map_err(AppError::from)?;
             for session_id in session_ids {
@@ -187,7 +149,7 @@ impl Loader<(i32, PageArgs)> for MessagePageLoader {
                     .partition(|row: &message::Model| row.chat_session_id == session_id);
                 rows = rest;
                 pages.insert(
-                    (session_id, args.clone()),
+                    (session_id, args.clone(), projection),
                     MessagePage {
                         rows: mine,
                         window: window.clone(),
@@ -205,7 +167,10 @@ impl MessagePageLoader {
         &self,
         session_ids: &[i32],
         window: &Window,
+        projection: Projection,
     ) -> Result<Vec<message::Model>, sea_orm::DbErr> {
+        let projection = projection.with_named::<message::Model>("chat_session_id");
+        let decode = |row: &Row<'_>| message::Model::from_projected_row(row, projection);
         let (order, direction) = if window.from_end {
             (sea_orm::Order::Desc, "DESC")
         } else {
@@ -226,14 +191,16 @@ impl MessagePageLoader {
             // messages and sort them again; for the bench's one session with 50 messages
             // PostgreSQL answers the query's statements at 7,443 tps this way, 4,217 windowed
             // (pgbench, bench/RESULTS.md).
-            let page = messages
+            let page = projection
+                .select(messages)
                 .order_by(message::Column::Id, order)
                 .limit(window.limit + 1)
                 .offset(window.offset)
                 .build(backend);
-            return self.db.rows(page, message::Model::from_row).await;
+            return self.db.rows(page, decode).await;
         }
-        let ranked = messages
+        let ranked = projection
+            .select(messages)
             .expr_as(
                 Expr::cust(format!(
                     "ROW_NUMBER() OVER (PARTITION BY chat_session_id ORDER BY id {direction})"
@@ -249,9 +216,7 @@ impl MessagePageLoader {
             .and_where(Expr::col(Alias::new("row_rank")).between(first_rank, last_rank))
             .order_by(Alias::new("row_rank"), sea_orm::Order::Asc)
             .to_owned();
-        self.db
-            .rows(backend.build(&page), message::Model::from_row)
-            .await
+        self.db.rows(backend.build(&page), decode).await
     }
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod http;
 pub mod loaders;
 mod mutation;
 pub mod pagination;
+pub mod projection;
 mod query;
 mod subscription;
 pub mod types;

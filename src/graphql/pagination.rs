@@ -17,11 +17,12 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IdenStatic, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     sea_query::{Expr, Query},
 };
 
+use super::projection::{self, FieldReads, Node};
 use crate::{
     auth::Owned,
     db::{
@@ -346,8 +347,10 @@ where
 }
 
 /// One page of `base` (already scoped and filtered) in `sort` order, with its total as `count`
-/// gives it.
+/// gives it. Its rows hold the columns that the selection of the connection's nodes reads
+/// ([`projection::of_nodes`]), and the sort key's, for the cursors.
 pub async fn paginate<E, N>(
+    ctx: &Context<'_>,
     db: &Reader,
     base: Select<E>,
     sort: Sort<E>,
@@ -357,9 +360,13 @@ pub async fn paginate<E, N>(
 where
     E: Owned,
     E::Model: FromRow + Send + Sync,
-    N: From<E::Model> + OutputType,
+    N: From<E::Model> + OutputType + Node<Model = E::Model> + FieldReads,
 {
     let window = args.window()?;
+    let mut projection = projection::of_nodes::<N>(ctx);
+    if let Some((column, _)) = &sort.key {
+        projection = projection.with_named::<E::Model>(column.as_str());
+    }
     let mut query = base;
     if let Some(after) = &window.after {
         query = query.filter(sort.past(after, true)?);
@@ -367,23 +374,24 @@ where
     if let Some(before) = &window.before {
         query = query.filter(sort.past(before, false)?);
     }
-    let mut page = sort
-        .order(query, window.from_end)
+    let mut page = projection
+        .select(sort.order(query, window.from_end))
         .offset(window.offset)
         .limit(window.limit + 1);
     if count.asked {
         page = page.expr_as(count.expr.clone(), "total_count");
     }
     let counted = count.asked;
+    let total_position = projection.width::<E::Model>();
     let statement = page.build(db.connection().get_database_backend());
     // Each row with the total beside it, when the page asked for it (`total_count`).
     let fetched = db
         .rows(statement, |row| {
             let total = match counted {
-                true => Some(row.cell::<i64>(E::Model::COLUMNS.len())?),
+                true => Some(row.cell::<i64>(total_position)?),
                 false => None,
             };
-            Ok((E::Model::from_row(row)?, total))
+            Ok((E::Model::from_projected_row(row, projection)?, total))
         })
         .await?;
     let counted_total = fetched.first().and_then(|(_, total)| *total);

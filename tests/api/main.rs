@@ -21,6 +21,7 @@ mod operations;
 mod origin_clients;
 mod origin_tests;
 mod pagination;
+mod projection;
 mod readme_claims;
 mod replies;
 mod rest_a;

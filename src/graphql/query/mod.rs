@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{
     pagination::{Count, PageArgs, PageConnection, Sort, paginate},
+    projection::{FieldReads, Node},
     request_scope,
     types::{
         Account, AiModel, ApiKey, Character, ChatSession, ChatSessionField, ChatSessionFilter,
@@ -51,12 +52,12 @@ async fn all<E, N>(ctx: &Context<'_>, args: PageArgs) -> Result<PageConnection<N
 where
     E: Owned,
     E::Model: FromRow + Send + Sync,
-    N: From<E::Model> + async_graphql::OutputType,
+    N: From<E::Model> + async_graphql::OutputType + Node<Model = E::Model> + FieldReads,
 {
     let scope = request_scope(ctx)?;
     let base = E::scoped(scope.principal);
     let count = Count::rows(ctx, &base);
-    paginate(scope.reader, base, Sort::by_id(), &args, count)
+    paginate(ctx, scope.reader, base, Sort::by_id(), &args, count)
         .await
         .map_err(|e| e.extend())
 }
@@ -222,7 +223,7 @@ impl ChatSessionQuery {
             Count::rows(ctx, &query)
         };
         let mut page: PageConnection<ChatSession> =
-            paginate(scope.reader, query, sort, &args, count)
+            paginate(ctx, scope.reader, query, sort, &args, count)
                 .await
                 .map_err(|e| e.extend())?;
         let mut sessions: Vec<_> = page.edges.iter_mut().map(|edge| &mut edge.node).collect();
@@ -275,7 +276,7 @@ impl MessageQuery {
                 offset,
             };
             let count = Count::of(ctx, live_message_tally(scope.principal, session));
-            let page = paginate(scope.reader, query, Sort::by_id(), &args, count).await?;
+            let page = paginate(ctx, scope.reader, query, Sort::by_id(), &args, count).await?;
             if page.edges.is_empty() {
                 scope
                     .visible_session(chat_session_id, chat_session_uuid)

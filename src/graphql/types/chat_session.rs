@@ -2,7 +2,8 @@ use std::{collections::HashMap, sync::Arc};
 
 use super::DateTime;
 use async_graphql::{
-    Context, Enum, ErrorExtensions, InputObject, Object, Result, SimpleObject, dataloader::Loader,
+    Context, Enum, ErrorExtensions, InputObject, Object, Result, SelectionField, SimpleObject,
+    dataloader::{DataLoader, HashMapCache, Loader},
 };
 use entity::{ai_model, character, chat_session, system_prompt, user_profile};
 use futures::FutureExt;
@@ -10,11 +11,15 @@ use uuid::Uuid;
 
 use super::{AiModel, Character, Message, SystemPrompt, UserProfile};
 use crate::{
+    auth::Owned,
+    db::rows::FromRow,
     domain::export::ExportOptions,
     error::AppError,
     graphql::{
-        loaders::{Loaders, NAMEPLATE_FIELDS, load_nameplates},
+        RequestScope,
+        loaders::{ByIdLoader, Loaders, load_by_id},
         pagination::{Cursor, PageArgs, PageConnection, TotalCount, assemble},
+        projection::{FieldReads, Node, of_nodes, projection},
         request_scope,
     },
     service::{context::prompt_context, export::transcript},
@@ -33,11 +38,14 @@ pub struct Related {
     /// to share a statement with, so it is fetched at once rather than through the loader's
     /// batch (see [`ChatSession::prefetch`]).
     alone: bool,
-    /// Only the nameplate columns when the selection asks for no more (`load_nameplates`).
     character: Option<Arc<character::Model>>,
     user_profile: Option<Arc<user_profile::Model>>,
     ai_model: Option<Arc<ai_model::Model>>,
     system_prompt: Option<Arc<system_prompt::Model>>,
+}
+
+impl crate::graphql::projection::Node for ChatSession {
+    type Model = chat_session::Model;
 }
 
 impl From<chat_session::Model> for ChatSession {
@@ -155,14 +163,11 @@ impl ChatSession {
         /// millisecond or more of every request's latency (bench/RESULTS.md).
         async fn fetch<L>(
             wanted: bool,
-            loader: &async_graphql::dataloader::DataLoader<
-                L,
-                async_graphql::dataloader::HashMapCache,
-            >,
+            loader: &DataLoader<L, HashMapCache>,
             ids: Vec<i32>,
         ) -> Result<HashMap<i32, L::Value>, AppError>
         where
-            L: async_graphql::dataloader::Loader<i32, Error = AppError>,
+            L: Loader<i32, Error = AppError>,
         {
             if !wanted || ids.is_empty() {
                 return Ok(HashMap::new());
@@ -173,37 +178,57 @@ impl ChatSession {
                 .await;
             Ok(found)
         }
-        // A selection of characters that asks only for their nameplates reads only those
-        // columns (`load_nameplates`); every `character` under every node selection is checked,
-        // through fragments and aliases, so the rows answer nothing they were not read for.
-        let nameplates_only = node_selections.iter().all(|node| {
-            node.field("character")
-                .selection_fields()
-                .iter()
-                .all(|character| {
-                    character
-                        .selection_set()
-                        .all(|field| NAMEPLATE_FIELDS.contains(&field.name()))
-                })
-        });
-        let characters = async {
-            let ids = ids(|s| Some(s.character_id));
-            if nameplates_only && wants("character") && !ids.is_empty() {
-                load_nameplates(scope.reader, scope.principal, &ids).await
-            } else {
-                fetch(wants("character"), &loaders.character, ids).await
+        /// The rows of the relation `field` for `ids`, with the columns its selection reads
+        /// (under every node selection, through fragments and aliases): the whole rows through
+        /// the loader, or fewer columns past its cache ([`Projection`]).
+        async fn related<'a, N, E>(
+            scope: &RequestScope<'_>,
+            selections: Vec<SelectionField<'a>>,
+            loader: &DataLoader<ByIdLoader<E>, HashMapCache>,
+            ids: Vec<i32>,
+        ) -> Result<HashMap<i32, Arc<E::Model>>, AppError>
+        where
+            N: Node<Model = E::Model> + FieldReads,
+            E: Owned,
+            E::Model: FromRow + Send + Sync + 'static,
+        {
+            if selections.is_empty() || ids.is_empty() {
+                return Ok(HashMap::new());
             }
+            let projection = projection::<N>(selections);
+            if projection.is_all::<E::Model>() {
+                return fetch(true, loader, ids).await;
+            }
+            load_by_id::<E>(scope.reader, scope.principal, &ids, projection).await
+        }
+        let selections = |field: &str| -> Vec<SelectionField<'_>> {
+            node_selections
+                .iter()
+                .flat_map(|node| node.field(field).selection_fields())
+                .collect()
         };
         let prefetched = futures::try_join!(
-            characters,
-            fetch(
-                wants("userProfile"),
+            related::<Character, _>(
+                &scope,
+                selections("character"),
+                &loaders.character,
+                ids(|s| Some(s.character_id))
+            ),
+            related::<UserProfile, _>(
+                &scope,
+                selections("userProfile"),
                 &loaders.user_profile,
                 ids(|s| s.user_profile_id)
             ),
-            fetch(wants("aiModel"), &loaders.ai_model, ids(|s| s.ai_model_id)),
-            fetch(
-                wants("systemPrompt"),
+            related::<AiModel, _>(
+                &scope,
+                selections("aiModel"),
+                &loaders.ai_model,
+                ids(|s| s.ai_model_id)
+            ),
+            related::<SystemPrompt, _>(
+                &scope,
+                selections("systemPrompt"),
                 &loaders.system_prompt,
                 ids(|s| s.system_prompt_id)
             ),
@@ -262,6 +287,7 @@ super::object_fields! {
         // future (a loader call, the context assembly) would make every `id` of a list as large,
         // in memory and in the copies of it (bench/RESULTS.md).
 
+        #[reads(character_id)]
         async fn character(&self, ctx: &Context<'_>) -> Result<Character> {
             if let Some(found) = &self.1.character {
                 return Ok(Character(found.clone()));
@@ -275,6 +301,7 @@ super::object_fields! {
                 .ok_or_else(|| AppError::not_found("Character", id).extend())
         }
 
+        #[reads(user_profile_id)]
         async fn user_profile(&self, ctx: &Context<'_>) -> Result<Option<UserProfile>> {
             let Some(id) = self.0.user_profile_id else {
                 return Ok(None);
@@ -287,6 +314,7 @@ super::object_fields! {
             Ok(found.map_err(|e| e.extend())?.map(UserProfile))
         }
 
+        #[reads(ai_model_id)]
         async fn ai_model(&self, ctx: &Context<'_>) -> Result<Option<AiModel>> {
             let Some(id) = self.0.ai_model_id else {
                 return Ok(None);
@@ -299,6 +327,7 @@ super::object_fields! {
             Ok(found.map_err(|e| e.extend())?.map(AiModel))
         }
 
+        #[reads(system_prompt_id)]
         async fn system_prompt(&self, ctx: &Context<'_>) -> Result<Option<SystemPrompt>> {
             let Some(id) = self.0.system_prompt_id else {
                 return Ok(None);
@@ -312,6 +341,7 @@ super::object_fields! {
         }
 
         /// The number of messages in the session.
+        #[reads(id)]
         async fn message_count(&self, ctx: &Context<'_>) -> Result<u64> {
             let loaders = &request_scope(ctx)?.loaders;
             message_count(loaders, self.0.id)
@@ -368,6 +398,7 @@ super::object_fields! {
         }
 
         /// The session's messages, oldest first; `last: n` gives the newest n.
+        #[reads(id)]
         async fn messages(
             &self,
             ctx: &Context<'_>,
@@ -386,8 +417,8 @@ super::object_fields! {
             };
             let loaders = request_scope(ctx)?.loaders.clone();
             let session_id = self.0.id;
+            let key = (session_id, args, of_nodes::<Message>(ctx));
             let page = if self.1.alone {
-                let key = (session_id, args);
                 let mut pages = loaders
                     .message_page
                     .loader()
@@ -399,7 +430,7 @@ super::object_fields! {
             } else {
                 loaders
                     .message_page
-                    .load_one((session_id, args))
+                    .load_one(key)
                     .boxed()
                     .await
                     .map_err(|e| e.extend())?

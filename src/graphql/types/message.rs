@@ -45,21 +45,25 @@ super::object_fields! {
     impl Message {
         id: i32,
         chat_session_id: i32,
+        #[reads(role)]
         async fn role(&self) -> MessageRole {
             MessageRole::parse(&self.0.role)
         }
         /// The role as model APIs write it: `user`, `assistant` or `system`.
+        #[reads(role)]
         async fn sender(&self) -> &str {
             &self.0.role
         }
         /// The session's uuid (surface B's `conversation_id`). A message just written into a session
         /// that was soft-deleted right after still says where it went: the answer to a write
         /// describes that write.
+        #[reads(chat_session_id)]
         async fn chat_session_uuid(&self, ctx: &Context<'_>) -> Result<Uuid> {
             self.session(ctx).await.map(|session| session.uuid)
         }
         /// The session the message belongs to (as for `chatSessionUuid`, the one it was written
         /// into even when that was soft-deleted right after).
+        #[reads(chat_session_id)]
         async fn chat_session(&self, ctx: &Context<'_>) -> Result<ChatSession> {
             self.session(ctx).await.map(ChatSession::from)
         }

@@ -27,6 +27,9 @@ pub use user_profile::{CreateUserProfileInput, UpdateUserProfileInput, UserProfi
 /// that a hundred rows of a list share is not copied a hundred times.
 macro_rules! wraps {
     ($type:ident, $model:path) => {
+        impl $crate::graphql::projection::Node for $type {
+            type Model = $model;
+        }
         impl From<$model> for $type {
             fn from(model: $model) -> Self {
                 $type(model)
@@ -34,6 +37,9 @@ macro_rules! wraps {
         }
     };
     ($type:ident, $model:path, shared) => {
+        impl $crate::graphql::projection::Node for $type {
+            type Model = $model;
+        }
         impl From<$model> for $type {
             fn from(model: $model) -> Self {
                 $type(std::sync::Arc::new(model))
@@ -53,11 +59,16 @@ pub(crate) use wraps;
 /// fields are also the type's REST shape: [`COLUMNS`](AiModel::COLUMNS) lists them (surface A's
 /// operations select them) and its OpenAPI schema ([`utoipa::ToSchema`]) shows them, so a new
 /// column reaches both surfaces from this one list.
+///
+/// What each field reads of the model ([`FieldReads`](crate::graphql::projection::FieldReads))
+/// comes from the same list: a column field reads its column, a method marked
+/// `#[reads(column, ...)]` (after its docs) those columns; a method without the mark reads the
+/// whole row.
 macro_rules! object_fields {
     (#[$object:meta] $(#[doc = $doc:literal])* impl $type:ident { $($body:tt)* }) => {
-        $crate::graphql::types::object_fields!(@munch #[$object] [$($doc)*] $type [] [] $($body)*);
+        $crate::graphql::types::object_fields!(@munch #[$object] [$($doc)*] $type [] [] [] $($body)*);
     };
-    (@munch #[$object:meta] [$($doc:literal)*] $type:ident [$($out:tt)*] [$(($col:ident, $colty:ty, [$($coldoc:literal)*]))*]) => {
+    (@munch #[$object:meta] [$($doc:literal)*] $type:ident [$($out:tt)*] [$(($col:ident, $colty:ty, [$($coldoc:literal)*]))*] [$($reads:tt)*]) => {
         $(#[doc = $doc])*
         #[$object]
         impl $type {
@@ -66,6 +77,10 @@ macro_rules! object_fields {
         impl $type {
             /// The fields that show a column, in schema order, by their Rust (and REST) names.
             pub const COLUMNS: &'static [&'static str] = &[$(stringify!($col)),*];
+        }
+        impl $crate::graphql::projection::FieldReads for $type {
+            const READS: &'static [(&'static str, &'static [&'static str])] =
+                &[$((stringify!($col), &[stringify!($col)]),)* $($reads)*];
         }
         impl utoipa::PartialSchema for $type {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -79,17 +94,25 @@ macro_rules! object_fields {
         }
         impl utoipa::ToSchema for $type {}
     };
-    (@munch #[$object:meta] $docs:tt $type:ident [$($out:tt)*] [$($cols:tt)*]
+    (@munch #[$object:meta] $docs:tt $type:ident [$($out:tt)*] [$($cols:tt)*] [$($reads:tt)*]
+        $(#[doc = $doc:literal])* #[reads($($read:ident),* $(,)?)]
+        async fn $name:ident ($($args:tt)*) -> $ret:ty $body:block $($rest:tt)*) => {
+        $crate::graphql::types::object_fields!(@munch #[$object] $docs $type
+            [$($out)* $(#[doc = $doc])* async fn $name($($args)*) -> $ret $body] [$($cols)*]
+            [$($reads)* (stringify!($name), &[$(stringify!($read)),*]),] $($rest)*);
+    };
+    (@munch #[$object:meta] $docs:tt $type:ident [$($out:tt)*] [$($cols:tt)*] [$($reads:tt)*]
         $(#[$doc:meta])* async fn $name:ident ($($args:tt)*) -> $ret:ty $body:block $($rest:tt)*) => {
         $crate::graphql::types::object_fields!(@munch #[$object] $docs $type
-            [$($out)* $(#[$doc])* async fn $name($($args)*) -> $ret $body] [$($cols)*] $($rest)*);
+            [$($out)* $(#[$doc])* async fn $name($($args)*) -> $ret $body] [$($cols)*]
+            [$($reads)*] $($rest)*);
     };
-    (@munch #[$object:meta] $docs:tt $type:ident [$($out:tt)*] [$($cols:tt)*]
+    (@munch #[$object:meta] $docs:tt $type:ident [$($out:tt)*] [$($cols:tt)*] [$($reads:tt)*]
         $(#[doc = $doc:literal])* $name:ident: $ty:ty, $($rest:tt)*) => {
         $crate::graphql::types::object_fields!(@munch #[$object] $docs $type
             [$($out)* $(#[doc = $doc])* async fn $name(&self) -> $ty {
                 $crate::graphql::types::Column::read(&self.0.$name)
-            }] [$($cols)* ($name, $ty, [$($doc)*])] $($rest)*);
+            }] [$($cols)* ($name, $ty, [$($doc)*])] [$($reads)*] $($rest)*);
     };
 }
 pub(crate) use object_fields;
