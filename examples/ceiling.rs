@@ -474,15 +474,21 @@ mod minimal {
         session_messages: Arc<ExecutableDocument>,
     }
 
-    fn session(row: &PgRow) -> Session {
+    /// A session row; its times only when the statement reads them (`with_times`): the 100
+    /// sessions' page reads just the columns its query shows, as Parley's does.
+    fn session(row: &PgRow, with_times: bool) -> Session {
+        let time = |column: &str| match with_times {
+            true => DateTime(row.get(column)),
+            false => DateTime(Default::default()),
+        };
         Session {
             id: row.get("id"),
             character_id: row.get("character_id"),
             user_profile_id: row.get("user_profile_id"),
             ai_model_id: row.get("ai_model_id"),
             system_prompt_id: row.get("system_prompt_id"),
-            start_time: DateTime(row.get("start_time")),
-            updated_at: DateTime(row.get("updated_at")),
+            start_time: time("start_time"),
+            updated_at: time("updated_at"),
         }
     }
 
@@ -515,7 +521,7 @@ mod minimal {
             sessions: sessions
                 .iter()
                 .take(100)
-                .map(|row| Arc::new(session(row)))
+                .map(|row| Arc::new(session(row, false)))
                 .collect(),
             characters: characters
                 .iter()
@@ -589,7 +595,9 @@ mod minimal {
             .collect();
         newest.reverse();
         Ok(Data {
-            session: session.first().map(|row| Arc::new(self::session(row))),
+            session: session
+                .first()
+                .map(|row| Arc::new(self::session(row, true))),
             messages: newest,
             ..Data::default()
         })
