@@ -83,7 +83,38 @@ fn is_camel_case_of(camel: &str, snake: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_camel_case_of;
+    use super::{FieldReads, Node, is_camel_case_of};
+    use crate::{
+        db::rows::FromRow,
+        graphql::types::{AiModel, Character, ChatSession, Message, SystemPrompt, UserProfile},
+    };
+
+    /// Every column a field says it reads is a column of its type's model: a misspelt one would
+    /// make every selection of the field read the whole row.
+    #[test]
+    fn each_field_reads_columns_of_its_model() {
+        fn check<N>()
+        where
+            N: Node + FieldReads,
+            N::Model: FromRow,
+        {
+            for (field, columns) in N::READS {
+                for column in *columns {
+                    assert!(
+                        N::Model::COLUMNS.contains(column),
+                        "{field} reads {column}, not a column of {}",
+                        std::any::type_name::<N::Model>()
+                    );
+                }
+            }
+        }
+        check::<Character>();
+        check::<UserProfile>();
+        check::<AiModel>();
+        check::<SystemPrompt>();
+        check::<ChatSession>();
+        check::<Message>();
+    }
 
     #[test]
     fn a_field_is_found_by_its_graphql_name() {
