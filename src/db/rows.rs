@@ -38,9 +38,10 @@ pub trait FromRow: Sized {
 /// Which of a model's columns a statement reads: bit `i` is `COLUMNS[i]` ([`FromRow`]).
 ///
 /// A list whose selection shows a few of a model's fields decodes only their columns: the 100
-/// sessions' seventeen columns, their characters' twenty (three of them JSON), where the fields
-/// asked for read seven (bench/RESULTS.md). A model read this way answers those fields only, so
-/// it never goes into a DataLoader's cache, where any field might read it.
+/// sessions decoded each session's seventeen columns and each relation's whole row (a
+/// character's twenty, three of them JSON) where the query's fields read five session columns
+/// and two or three of each relation's (bench/RESULTS.md). A model read this way answers those
+/// fields only, so it never goes into a DataLoader's cache, where any field might read it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Projection(u64);
 

@@ -130,7 +130,8 @@ impl ChatSession {
     /// busy machine a late row could start a second batch. Asking up front, from the look-ahead
     /// of the selection, makes the statement count independent of timing and of the list length.
     /// Each session is handed its relations ([`Related`]), so its fields answer without asking the
-    /// loaders again; the loader caches hold them too, for whatever else the request resolves.
+    /// loaders again. Whole rows go into the loaders' caches too, for whatever else the request
+    /// resolves; rows read for fewer columns ([`Projection`](crate::db::rows::Projection)) do not.
     pub async fn prefetch(ctx: &Context<'_>, sessions: &mut [&mut ChatSession]) -> Result<()> {
         let look = ctx.look_ahead();
         // The selection of a session: the field itself (`chatSession`) or a connection's nodes.
