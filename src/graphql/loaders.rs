@@ -2,7 +2,12 @@
 //! is owner-scoped and no cache is shared between owners; a list of N sessions with all their
 //! relations costs a constant number of statements.
 
-use std::{collections::HashMap, marker::PhantomData, sync::Arc};
+use std::{
+    collections::HashMap,
+    hash::Hash,
+    marker::PhantomData,
+    sync::{Arc, OnceLock},
+};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{ai_model, character, chat_session, message, system_prompt, user_profile};
@@ -220,16 +225,23 @@ impl MessagePageLoader {
     }
 }
 
-/// Every loader of one request. The by-id and count loaders cache for the request's lifetime,
-/// so a list can prefetch what its rows will ask for (see `ChatSession::prefetch`).
+/// Every loader of one request, each made when a field first asks for it: most requests use one
+/// or two of the seven, and making all of them (an allocation and a `Reader` clone each) was a
+/// visible share of a small request's CPU (bench/RESULTS.md). The by-id and count loaders cache
+/// for the request's lifetime, so a list can prefetch what its rows will ask for (see
+/// `ChatSession::prefetch`).
 pub struct Loaders {
-    pub character: DataLoader<ByIdLoader<character::Entity>, HashMapCache>,
-    pub user_profile: DataLoader<ByIdLoader<user_profile::Entity>, HashMapCache>,
-    pub ai_model: DataLoader<ByIdLoader<ai_model::Entity>, HashMapCache>,
-    pub system_prompt: DataLoader<ByIdLoader<system_prompt::Entity>, HashMapCache>,
-    pub chat_session: DataLoader<ByIdLoader<chat_session::Entity>, HashMapCache>,
-    pub message_count: DataLoader<MessageCountLoader, HashMapCache>,
-    pub message_page: DataLoader<MessagePageLoader>,
+    db: Reader,
+    principal: Principal,
+    /// Whether the loaders keep what they read (not on a socket: see [`Loaders::uncached`]).
+    caching: bool,
+    character: OnceLock<DataLoader<ByIdLoader<character::Entity>, HashMapCache>>,
+    user_profile: OnceLock<DataLoader<ByIdLoader<user_profile::Entity>, HashMapCache>>,
+    ai_model: OnceLock<DataLoader<ByIdLoader<ai_model::Entity>, HashMapCache>>,
+    system_prompt: OnceLock<DataLoader<ByIdLoader<system_prompt::Entity>, HashMapCache>>,
+    chat_session: OnceLock<DataLoader<ByIdLoader<chat_session::Entity>, HashMapCache>>,
+    message_count: OnceLock<DataLoader<MessageCountLoader, HashMapCache>>,
+    message_page: OnceLock<DataLoader<MessagePageLoader>>,
 }
 
 /// How long a loader waits for more keys before it fetches: not at all. Its fetch is a task of
@@ -242,57 +254,92 @@ const BATCH_DELAY: std::time::Duration = std::time::Duration::ZERO;
 
 impl Loaders {
     pub fn new(db: &Reader, principal: Principal) -> Self {
-        fn by_id<E>(db: &Reader, principal: Principal) -> DataLoader<ByIdLoader<E>, HashMapCache>
-        where
-            E: Owned,
-            E::Model: FromRow + Send + Sync + 'static,
-        {
-            DataLoader::with_cache(
-                ByIdLoader {
-                    db: db.clone(),
-                    principal,
-                    entity: PhantomData,
-                },
-                tokio::spawn,
-                HashMapCache::default(),
-            )
-            .delay(BATCH_DELAY)
-        }
         Loaders {
-            character: by_id(db, principal),
-            user_profile: by_id(db, principal),
-            ai_model: by_id(db, principal),
-            system_prompt: by_id(db, principal),
-            chat_session: by_id(db, principal),
-            message_count: DataLoader::with_cache(
-                MessageCountLoader {
-                    db: db.clone(),
-                    principal,
-                },
-                tokio::spawn,
-                HashMapCache::default(),
-            )
-            .delay(BATCH_DELAY),
-            message_page: DataLoader::new(
-                MessagePageLoader {
-                    db: db.clone(),
-                    principal,
-                },
-                tokio::spawn,
-            )
-            .delay(BATCH_DELAY),
+            db: db.clone(),
+            principal,
+            caching: true,
+            character: OnceLock::new(),
+            user_profile: OnceLock::new(),
+            ai_model: OnceLock::new(),
+            system_prompt: OnceLock::new(),
+            chat_session: OnceLock::new(),
+            message_count: OnceLock::new(),
+            message_page: OnceLock::new(),
         }
     }
 
     /// The loaders of a socket: its subscriptions last for hours, so each event reads the rows as
     /// they are then (and the socket holds no cache that grows with every row it ever showed).
     pub fn uncached(self) -> Self {
-        self.character.enable_all_cache(false);
-        self.user_profile.enable_all_cache(false);
-        self.ai_model.enable_all_cache(false);
-        self.system_prompt.enable_all_cache(false);
-        self.chat_session.enable_all_cache(false);
-        self.message_count.enable_all_cache(false);
-        self
+        Loaders {
+            caching: false,
+            ..self
+        }
+    }
+
+    /// A loader with a cache, made now.
+    fn cached<L: Loader<K>, K: Send + Sync + Hash + Eq + Clone + 'static>(
+        &self,
+        loader: L,
+    ) -> DataLoader<L, HashMapCache> {
+        let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+            .delay(BATCH_DELAY);
+        loader.enable_all_cache(self.caching);
+        loader
+    }
+
+    fn by_id<E>(&self) -> DataLoader<ByIdLoader<E>, HashMapCache>
+    where
+        E: Owned,
+        E::Model: FromRow + Send + Sync + 'static,
+    {
+        self.cached(ByIdLoader {
+            db: self.db.clone(),
+            principal: self.principal,
+            entity: PhantomData,
+        })
+    }
+
+    pub fn character(&self) -> &DataLoader<ByIdLoader<character::Entity>, HashMapCache> {
+        self.character.get_or_init(|| self.by_id())
+    }
+
+    pub fn user_profile(&self) -> &DataLoader<ByIdLoader<user_profile::Entity>, HashMapCache> {
+        self.user_profile.get_or_init(|| self.by_id())
+    }
+
+    pub fn ai_model(&self) -> &DataLoader<ByIdLoader<ai_model::Entity>, HashMapCache> {
+        self.ai_model.get_or_init(|| self.by_id())
+    }
+
+    pub fn system_prompt(&self) -> &DataLoader<ByIdLoader<system_prompt::Entity>, HashMapCache> {
+        self.system_prompt.get_or_init(|| self.by_id())
+    }
+
+    pub fn chat_session(&self) -> &DataLoader<ByIdLoader<chat_session::Entity>, HashMapCache> {
+        self.chat_session.get_or_init(|| self.by_id())
+    }
+
+    pub fn message_count(&self) -> &DataLoader<MessageCountLoader, HashMapCache> {
+        self.message_count.get_or_init(|| {
+            self.cached(MessageCountLoader {
+                db: self.db.clone(),
+                principal: self.principal,
+            })
+        })
+    }
+
+    /// Pages are never cached: a page's key names its window, which no other field repeats.
+    pub fn message_page(&self) -> &DataLoader<MessagePageLoader> {
+        self.message_page.get_or_init(|| {
+            DataLoader::new(
+                MessagePageLoader {
+                    db: self.db.clone(),
+                    principal: self.principal,
+                },
+                tokio::spawn,
+            )
+            .delay(BATCH_DELAY)
+        })
     }
 }

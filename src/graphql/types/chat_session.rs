@@ -164,7 +164,8 @@ impl ChatSession {
         /// millisecond or more of every request's latency (bench/RESULTS.md).
         async fn fetch<L>(
             wanted: bool,
-            loader: &DataLoader<L, HashMapCache>,
+            loaders: &Loaders,
+            loader: fn(&Loaders) -> &DataLoader<L, HashMapCache>,
             ids: Vec<i32>,
         ) -> Result<HashMap<i32, L::Value>, AppError>
         where
@@ -173,6 +174,7 @@ impl ChatSession {
             if !wanted || ids.is_empty() {
                 return Ok(HashMap::new());
             }
+            let loader = loader(loaders);
             let found = loader.loader().load(&ids).await?;
             loader
                 .feed_many(found.iter().map(|(id, row)| (*id, row.clone())))
@@ -185,7 +187,7 @@ impl ChatSession {
         async fn related<'a, N, E>(
             scope: &RequestScope<'_>,
             selections: Vec<SelectionField<'a>>,
-            loader: &DataLoader<ByIdLoader<E>, HashMapCache>,
+            loader: fn(&Loaders) -> &DataLoader<ByIdLoader<E>, HashMapCache>,
             ids: Vec<i32>,
         ) -> Result<HashMap<i32, Arc<E::Model>>, AppError>
         where
@@ -198,7 +200,7 @@ impl ChatSession {
             }
             let projection = projection::<N>(selections);
             if projection.is_all::<E::Model>() {
-                return fetch(true, loader, ids).await;
+                return fetch(true, scope.loaders, loader, ids).await;
             }
             load_by_id::<E>(scope.reader, scope.principal, &ids, projection).await
         }
@@ -212,28 +214,33 @@ impl ChatSession {
             related::<Character, _>(
                 &scope,
                 selections("character"),
-                &loaders.character,
+                Loaders::character,
                 ids(|s| Some(s.character_id))
             ),
             related::<UserProfile, _>(
                 &scope,
                 selections("userProfile"),
-                &loaders.user_profile,
+                Loaders::user_profile,
                 ids(|s| s.user_profile_id)
             ),
             related::<AiModel, _>(
                 &scope,
                 selections("aiModel"),
-                &loaders.ai_model,
+                Loaders::ai_model,
                 ids(|s| s.ai_model_id)
             ),
             related::<SystemPrompt, _>(
                 &scope,
                 selections("systemPrompt"),
-                &loaders.system_prompt,
+                Loaders::system_prompt,
                 ids(|s| s.system_prompt_id)
             ),
-            fetch(wants_count, &loaders.message_count, ids(|s| Some(s.id))),
+            fetch(
+                wants_count,
+                loaders,
+                Loaders::message_count,
+                ids(|s| Some(s.id))
+            ),
         );
         let (characters, profiles, models, prompts, _counts) =
             prefetched.map_err(|e| e.extend())?;
@@ -294,7 +301,7 @@ super::object_fields! {
                 return Ok(Character(found.clone()));
             }
             let id = self.0.character_id;
-            let found = request_scope(ctx)?.loaders.character.load_one(id).boxed();
+            let found = request_scope(ctx)?.loaders.character().load_one(id).boxed();
             found
                 .await
                 .map_err(|e| e.extend())?
@@ -311,7 +318,7 @@ super::object_fields! {
                 return Ok(Some(UserProfile(found.clone())));
             }
             let loaders = &request_scope(ctx)?.loaders;
-            let found = loaders.user_profile.load_one(id).boxed().await;
+            let found = loaders.user_profile().load_one(id).boxed().await;
             Ok(found.map_err(|e| e.extend())?.map(UserProfile))
         }
 
@@ -324,7 +331,7 @@ super::object_fields! {
                 return Ok(Some(AiModel(found.clone())));
             }
             let loaders = &request_scope(ctx)?.loaders;
-            let found = loaders.ai_model.load_one(id).boxed().await;
+            let found = loaders.ai_model().load_one(id).boxed().await;
             Ok(found.map_err(|e| e.extend())?.map(AiModel))
         }
 
@@ -337,7 +344,7 @@ super::object_fields! {
                 return Ok(Some(SystemPrompt(found.clone())));
             }
             let loaders = &request_scope(ctx)?.loaders;
-            let found = loaders.system_prompt.load_one(id).boxed().await;
+            let found = loaders.system_prompt().load_one(id).boxed().await;
             Ok(found.map_err(|e| e.extend())?.map(SystemPrompt))
         }
 
@@ -421,7 +428,7 @@ super::object_fields! {
             let key = (session_id, args, of_nodes::<Message>(ctx));
             let page = if self.1.alone {
                 let mut pages = loaders
-                    .message_page
+                    .message_page()
                     .loader()
                     .load(std::slice::from_ref(&key))
                     .boxed()
@@ -430,7 +437,7 @@ super::object_fields! {
                 pages.remove(&key)
             } else {
                 loaders
-                    .message_page
+                    .message_page()
                     .load_one(key)
                     .boxed()
                     .await
@@ -460,7 +467,7 @@ super::object_fields! {
 
 async fn message_count(loaders: &Arc<Loaders>, session_id: i32) -> Result<u64, AppError> {
     Ok(loaders
-        .message_count
+        .message_count()
         .load_one(session_id)
         .await?
         .unwrap_or(0))

@@ -19,7 +19,7 @@ impl Message {
         let scope = request_scope(ctx)?;
         let live = scope
             .loaders
-            .chat_session
+            .chat_session()
             .load_one(id)
             .boxed()
             .await

@@ -27,7 +27,7 @@ super::object_fields! {
             let Some(id) = self.0.default_ai_model_id else {
                 return Ok(None);
             };
-            let found = request_scope(ctx)?.loaders.ai_model.load_one(id).boxed();
+            let found = request_scope(ctx)?.loaders.ai_model().load_one(id).boxed();
             Ok(found.await.map_err(|e| e.extend())?.map(AiModel))
         }
         async fn default_system_prompt(&self, ctx: &Context<'_>) -> Result<Option<SystemPrompt>> {
@@ -36,7 +36,7 @@ super::object_fields! {
             };
             let found = request_scope(ctx)?
                 .loaders
-                .system_prompt
+                .system_prompt()
                 .load_one(id)
                 .boxed();
             Ok(found.await.map_err(|e| e.extend())?.map(SystemPrompt))
@@ -47,7 +47,7 @@ super::object_fields! {
             };
             let found = request_scope(ctx)?
                 .loaders
-                .user_profile
+                .user_profile()
                 .load_one(id)
                 .boxed();
             Ok(found.await.map_err(|e| e.extend())?.map(UserProfile))
