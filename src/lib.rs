@@ -27,8 +27,8 @@ use axum::{
     routing::get,
 };
 use sea_orm::DatabaseConnection;
-use std::{sync::Arc, time::Duration};
-use tower::ServiceBuilder;
+use std::{convert::Infallible, sync::Arc, time::Duration};
+use tower::{ServiceBuilder, util::BoxCloneSyncService};
 use tower_http::{
     cors::{AllowMethods, AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -75,7 +75,7 @@ pub struct Shared {
 
 /// A ready-to-serve Parley.
 pub struct App {
-    pub router: Router,
+    pub router: AppService,
     pub state: AppState,
     /// The single-user account, and its API key when one was generated just now.
     pub single_user: auth::api_key::SingleUser,
@@ -126,13 +126,58 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     })
 }
 
-fn router(state: AppState, config: &Config) -> Router {
-    // Routing happens before a router's own layers run, so the path is rewritten by a service
-    // around the whole router (axum's documented way to rewrite URIs).
-    Router::new().fallback_service(tower::Layer::layer(
-        &tower::util::MapRequestLayer::new(trim_api_trailing_slash),
-        routes(state, config),
-    ))
+/// The whole app as one service: the per-request stack around the router, built once. Cloned
+/// for every request (as hyper serves them), so what it holds is cheap to clone.
+pub type AppService = BoxCloneSyncService<axum::extract::Request, Response, Infallible>;
+
+/// The stack wraps the router once, not each route: axum applies a `Router::layer` to every
+/// route separately, so each request cloned the whole stack with its route, and again inside
+/// every `middleware::from_fn` (on `{ __typename }` the middleware were a fifth of the CPU,
+/// bench/RESULTS.md). Only the HTTP metrics stay on the routes, where the route template is known.
+fn router(state: AppState, config: &Config) -> AppService {
+    let stack = ServiceBuilder::new()
+        .map_response(IntoResponse::into_response)
+        // Every request gets an id (the caller's `x-request-id`, or a new UUID): in the logs of
+        // its span, and echoed in the response.
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span as fn(&_) -> _))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        // No answer is to be sniffed into another type than the one it says it is.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(cors(&config.cors_origins))
+        // Outside the limits, so it sees the answers they give.
+        .layer(middleware::map_response(limit_error_body))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.limits.request_timeout_seconds),
+        ))
+        // The limits below are the only ones: axum's own default (2 MB for extractors) would
+        // refuse card uploads that PARLEY_MAX_UPLOAD_BYTES allows.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(
+            BodyLimits {
+                body: config.limits.max_body_bytes,
+                upload: config.limits.max_upload_bytes,
+            },
+            limit_body,
+        ))
+        // Routing happens after this, so the path is rewritten before it.
+        .map_request(trim_api_trailing_slash as fn(_) -> _)
+        .service(routes(state));
+    BoxCloneSyncService::new(stack)
+}
+
+/// Each request's span, with its id.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
 }
 
 /// Every REST route answers with and without a trailing slash, as the origin projects' do
@@ -159,7 +204,7 @@ fn trim_api_trailing_slash(mut request: axum::extract::Request) -> axum::extract
     request
 }
 
-fn routes(state: AppState, config: &Config) -> Router {
+fn routes(state: AppState) -> Router {
     let (rest, openapi) = rest::router().split_for_parts();
     // Swagger UI's assets are vendored into the binary; `validatorUrl: none` keeps the page from
     // sending the document to an online validator: nothing leaves the machine.
@@ -176,7 +221,10 @@ fn routes(state: AppState, config: &Config) -> Router {
         ),
     ));
     Router::new()
-        .route("/graphql", get(graphql::http::get).post(graphql::http::post))
+        .route(
+            "/graphql",
+            get(graphql::http::get).post(graphql::http::post),
+        )
         .merge(graphiql::router())
         .route("/graphql/ws", get(graphql::ws::upgrade))
         .route("/metrics", get(metrics_handler))
@@ -185,52 +233,7 @@ fn routes(state: AppState, config: &Config) -> Router {
         .merge(rest)
         .merge(docs)
         .fallback(not_found)
-        // One stack, outermost first, applied as one layer: axum wraps every route in each
-        // `Router::layer` separately (a box and a clone of the route per layer per request), and
-        // its docs advise `ServiceBuilder` for several middleware.
-        .layer(
-            ServiceBuilder::new()
-                // Every request gets an id (the caller's `x-request-id`, or a new UUID): in the
-                // logs of its span, and echoed in the response.
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(
-                    |request: &axum::http::Request<_>| {
-                        let id = request
-                            .headers()
-                            .get("x-request-id")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default();
-                        tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-                    },
-                ))
-                .layer(PropagateRequestIdLayer::x_request_id())
-                // No answer is to be sniffed into another type than the one it says it is.
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(middleware::from_fn_with_state(
-                    state.metrics.clone(),
-                    metrics::track_http,
-                ))
-                .layer(cors(&config.cors_origins))
-                // Outside the limits, so it sees the answers they give.
-                .layer(middleware::map_response(limit_error_body))
-                .layer(TimeoutLayer::with_status_code(
-                    axum::http::StatusCode::REQUEST_TIMEOUT,
-                    Duration::from_secs(config.limits.request_timeout_seconds),
-                ))
-                // The limits below are the only ones: axum's own default (2 MB for extractors)
-                // would refuse card uploads that PARLEY_MAX_UPLOAD_BYTES allows.
-                .layer(axum::extract::DefaultBodyLimit::disable())
-                .layer(middleware::from_fn_with_state(
-                    BodyLimits {
-                        body: config.limits.max_body_bytes,
-                        upload: config.limits.max_upload_bytes,
-                    },
-                    limit_body,
-                )),
-        )
+        .layer(metrics::TrackHttpLayer(state.metrics.clone()))
         .with_state(state)
 }
 

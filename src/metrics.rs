@@ -1,12 +1,14 @@
 //! Prometheus metrics, one registry per app (so tests running several apps in one process each see
 //! their own figures). Rendered at `GET /metrics`.
 
-use std::time::Instant;
+use std::{
+    task::{Context, Poll},
+    time::Instant,
+};
 
 use axum::{
-    extract::{MatchedPath, Request, State},
+    extract::{MatchedPath, Request},
     http::Method,
-    middleware::Next,
     response::Response,
 };
 use prometheus::{
@@ -242,34 +244,101 @@ impl Default for Metrics {
     }
 }
 
-/// Middleware: counts and times every request by its route template (not its raw path, which
-/// would make one series per id).
-pub async fn track_http(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    // Label values come from closed sets: a made-up method is "other", not a new series.
-    let method = match *request.method() {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    };
-    let started = Instant::now();
-    let response = next.run(request).await;
-    metrics
-        .http_request_seconds
-        .with_label_values(&[method, &route])
-        .observe(started.elapsed().as_secs_f64());
-    metrics
-        .http_requests
-        .with_label_values(&[method, &route, response.status().as_str()])
-        .inc();
-    response
+/// The layer that counts and times every request by its route template (not its raw path, which
+/// would make one series per id). It wraps each route (`Router::layer`), where the template is
+/// known; a service of its own rather than `middleware::from_fn`, whose every call clones the
+/// route it wraps and boxes its future: on `{ __typename }` the middleware were a fifth of the
+/// CPU (bench/RESULTS.md).
+#[derive(Clone)]
+pub struct TrackHttpLayer(pub Metrics);
+
+impl<S> tower::Layer<S> for TrackHttpLayer {
+    type Service = TrackHttp<S>;
+
+    fn layer(&self, inner: S) -> TrackHttp<S> {
+        TrackHttp {
+            metrics: self.0.clone(),
+            inner,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct TrackHttp<S> {
+    metrics: Metrics,
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for TrackHttp<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|path| path.as_str().to_owned());
+        // Label values come from closed sets: a made-up method is "other", not a new series.
+        let method = match *request.method() {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            Method::HEAD => "HEAD",
+            Method::OPTIONS => "OPTIONS",
+            _ => "other",
+        };
+        Tracked {
+            answer: self.inner.call(request),
+            metrics: self.metrics.clone(),
+            method,
+            route,
+            started: Instant::now(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's answer, counted when it is ready.
+    pub struct Tracked<F> {
+        #[pin]
+        answer: F,
+        metrics: Metrics,
+        method: &'static str,
+        route: Option<String>,
+        started: Instant,
+    }
+}
+
+impl<F, E> std::future::Future for Tracked<F>
+where
+    F: std::future::Future<Output = Result<Response, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let answer = std::task::ready!(this.answer.poll(cx));
+        if let Ok(response) = &answer {
+            let route = this.route.as_deref().unwrap_or("unmatched");
+            this.metrics
+                .http_request_seconds
+                .with_label_values(&[this.method, route])
+                .observe(this.started.elapsed().as_secs_f64());
+            this.metrics
+                .http_requests
+                .with_label_values(&[this.method, route, response.status().as_str()])
+                .inc();
+        }
+        Poll::Ready(answer)
+    }
 }

@@ -26,7 +26,6 @@ use std::{
 };
 
 use axum::{
-    Router,
     extract::ConnectInfo,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -139,7 +138,7 @@ impl Open {
 /// Serves `router` on `listener` until `shutdown` completes and the open connections end.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    router: crate::AppService,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) {
@@ -224,7 +223,7 @@ struct Connection {
     id: u64,
     io: TokioIo<tokio::net::TcpStream>,
     remote: std::net::SocketAddr,
-    router: Router,
+    router: crate::AppService,
     builder: Arc<auto::Builder<TokioExecutor>>,
     open: Open,
     stop: watch::Receiver<bool>,
@@ -250,7 +249,7 @@ impl Connection {
                 request.extensions_mut().insert(ConnectInfo(remote));
                 tracked.in_flight.fetch_add(1, Ordering::AcqRel);
                 let (tracked, open) = (tracked.clone(), open.clone());
-                let answer = router.clone().oneshot(request);
+                let answer = router.clone().oneshot(request.map(axum::body::Body::new));
                 async move {
                     let answer = answer.await;
                     tracked.last_active.store(open.now(), Ordering::Release);
