@@ -29,10 +29,15 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 #[derive(Clone)]
 pub struct ApiKeys {
     db: DatabaseConnection,
-    verified: moka::sync::Cache<String, i32>,
+    /// By the key's digest: hex is the database's spelling, and writing it out was a visible
+    /// share of a small request's CPU (bench/RESULTS.md), so only a lookup does.
+    verified: moka::sync::Cache<KeyDigest, i32>,
     /// Counts revocations on this replica, so open sockets verify their key again at once.
     revoked: Arc<tokio::sync::watch::Sender<u64>>,
 }
+
+/// A key's SHA-256.
+type KeyDigest = [u8; 32];
 
 const CACHE_TTL: Duration = Duration::from_secs(60);
 
@@ -56,12 +61,12 @@ impl ApiKeys {
     /// The principal `key` belongs to, or UNAUTHENTICATED (unknown or revoked). `last_used_at`
     /// is recorded when the key is looked up, so it is exact to within the cache's minute.
     pub async fn verify(&self, key: &str) -> AppResult<Principal> {
-        let hash = hash_key(key);
-        if let Some(account_id) = self.verified.get(&hash) {
+        let digest: KeyDigest = Sha256::digest(key.as_bytes()).into();
+        if let Some(account_id) = self.verified.get(&digest) {
             return Ok(Principal { account_id });
         }
         let found = api_key::Entity::find()
-            .filter(api_key::Column::KeyHash.eq(hash.as_str()))
+            .filter(api_key::Column::KeyHash.eq(hex::encode(digest)))
             .filter(api_key::Column::RevokedAt.is_null())
             .one(&self.db)
             .await?;
@@ -74,7 +79,7 @@ impl ApiKeys {
             .filter(api_key::Column::Id.eq(found.id))
             .exec(&self.db)
             .await?;
-        self.verified.insert(hash, found.account_id);
+        self.verified.insert(digest, found.account_id);
         Ok(Principal {
             account_id: found.account_id,
         })
@@ -90,7 +95,10 @@ impl ApiKeys {
         let mut active = key.clone().into_active_model();
         active.revoked_at = Set(Some(crate::domain::now()));
         let revoked = active.update(&self.db).await?;
-        self.verified.invalidate(&key.key_hash);
+        let mut digest: KeyDigest = [0; 32];
+        if hex::decode_to_slice(&key.key_hash, &mut digest).is_ok() {
+            self.verified.invalidate(&digest);
+        }
         self.revoked.send_modify(|count| *count += 1);
         Ok(revoked)
     }
