@@ -129,6 +129,13 @@ impl ClientAddress {
         connect
             .map(|axum::Extension(axum::extract::ConnectInfo(address))| ClientAddress(address.ip()))
     }
+
+    /// The same, read from a request's extensions.
+    pub fn in_extensions(extensions: &axum::http::Extensions) -> Option<Self> {
+        extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(address)| ClientAddress(address.ip()))
+    }
 }
 
 /// Login and registration attempts: per username (10 at once, then one every 30 s) and per

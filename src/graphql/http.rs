@@ -3,7 +3,7 @@
 
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
-    extract::{RawQuery, State},
+    extract::{FromRequest, Request, State},
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -18,53 +18,31 @@ use crate::{
 /// Without credentials only `register` and `login` can answer; anything else is 401.
 /// GET /graphql: GraphiQL for a browser (a client that accepts HTML; `?query=` opens that query),
 /// otherwise GraphQL over HTTP's GET, which runs queries only (a mutation is 405).
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let accept = headers
+pub(crate) async fn get(State(state): State<AppState>, request: Request) -> Response {
+    let accept = request
+        .headers()
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     if accept.contains("text/html") {
         return crate::graphiql::page().await;
     }
-    // async-graphql reads the operation's name from `operation_name`; the GraphQL over HTTP
-    // specification (and every client) sends `operationName`.
-    let request = request.map(|mut request| {
-        if request.0.operation_name.is_none() {
-            request.0.operation_name =
-                url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-                    .find(|(key, _)| key == "operationName")
-                    .map(|(_, name)| name.into_owned());
-        }
-        request
-    });
-    let client = auth::ClientAddress::of(connect);
-    execute_over_http(state, headers, client, request, true).await
+    execute_over_http(state, request, true).await
 }
 
 /// `POST /graphql`. A body that is not `application/json` (or a `multipart/form-data` upload),
 /// or says nothing of its type, is refused with 415, as GraphQL over HTTP says: what it holds
 /// cannot be known. (`curl -d` sends `application/x-www-form-urlencoded`: add
 /// `-H 'content-type: application/json'`, as the README's examples do.)
-pub(crate) async fn post(
-    State(state): State<AppState>,
-    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let content_type = headers
+pub(crate) async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let content_type = request
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+        .unwrap_or_default();
     let readable = ["application/json", "multipart/form-data"]
         .iter()
-        .any(|media| content_type.starts_with(media));
+        .any(|media| starts_with_ignoring_case(content_type, media));
     if !readable {
         let body = serde_json::json!({ "errors": [{
             "message": "send the request with a Content-Type: application/json (or multipart/form-data)",
@@ -76,25 +54,40 @@ pub(crate) async fn post(
         )
             .into_response();
     }
-    let client = auth::ClientAddress::of(connect);
-    execute_over_http(state, headers, client, request, false).await
+    execute_over_http(state, request, false).await
+}
+
+fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
 }
 
 /// One GraphQL request over HTTP (POST, or GET with `queries_only`), answered in the media type
-/// the client accepts.
-async fn execute_over_http(
-    state: AppState,
-    headers: HeaderMap,
-    client: Option<auth::ClientAddress>,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-    queries_only: bool,
-) -> Response {
-    let principal = match state.auth.identify(&headers).await {
+/// the client accepts. The caller is identified from the headers before the body is read (the
+/// headers are read in place, not copied: that copy showed in the profile of `{ __typename }`).
+async fn execute_over_http(state: AppState, request: Request, queries_only: bool) -> Response {
+    let principal = match state.auth.identify(request.headers()).await {
         Ok(principal) => principal,
         Err(err) => return err.into_response(),
     };
-    let request = match request {
-        Ok(request) => request.into_inner(),
+    let client = auth::ClientAddress::in_extensions(request.extensions());
+    let graphql_response_json = accepts_graphql_response_json(request.headers());
+    // async-graphql reads the operation's name of a GET from `operation_name`; the GraphQL over
+    // HTTP specification (and every client) sends `operationName`.
+    let operation_name = match queries_only {
+        true => url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+            .find(|(key, _)| key == "operationName")
+            .map(|(_, name)| name.into_owned()),
+        false => None,
+    };
+    let request = match GraphQLRequest::<GraphQLRejection>::from_request(request, &state).await {
+        Ok(request) => {
+            let mut request = request.into_inner();
+            if request.operation_name.is_none() {
+                request.operation_name = operation_name;
+            }
+            request
+        }
         Err(rejection) => {
             return AppError::BadUserInput {
                 message: format!("the request is not a GraphQL request: {}", rejection.0),
@@ -119,7 +112,6 @@ async fn execute_over_http(
     // GraphQL over HTTP: a request error (unparsable, invalid, bad variables: no data, no path)
     // is a 400 for clients that accept application/graphql-response+json; application/json
     // clients get 200, as the specification keeps for them.
-    let graphql_response_json = accepts_graphql_response_json(&headers);
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
