@@ -37,6 +37,46 @@ async fn metrics_count_statements_and_requests_by_route() {
     assert!(text.contains("parley_db_statement_duration_seconds_count"));
 }
 
+/// Every route is counted under its template, with the trailing slash surface A's clients send
+/// trimmed, and a path that names no route under `unmatched` (one series, not one per path).
+#[tokio::test]
+async fn requests_count_under_their_route_template_or_unmatched() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/characters/",
+        "/no/such/path",
+        "/another/missing/path",
+    ] {
+        app.client
+            .get(format!("{}{path}", app.address))
+            .header("x-api-key", &app.api_key)
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            r#"parley_http_requests_total{method="GET",route="/api/v1/characters",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"parley_http_requests_total{method="GET",route="unmatched",status="404"} 2"#
+        ),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn graphiql_is_served_on_get() {
     let app = spawn_app().await;
