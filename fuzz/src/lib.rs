@@ -9,7 +9,6 @@
 use std::{net::SocketAddr, sync::LazyLock, time::Duration};
 
 use axum::{
-    Router,
     body::{Body, Bytes},
     extract::ConnectInfo,
     http::{HeaderValue, Method, Request, StatusCode, header},
@@ -22,7 +21,7 @@ const STREAM_READ: Duration = Duration::from_millis(100);
 
 pub struct Harness {
     runtime: tokio::runtime::Runtime,
-    router: Router,
+    router: parley::AppService,
     api_key: String,
     /// Every REST operation of `/openapi.json`.
     pub operations: Vec<RestOperation>,
