@@ -133,7 +133,8 @@ pub type AppService = BoxCloneSyncService<axum::extract::Request, Response, Infa
 /// The stack wraps the router once, not each route: axum applies a `Router::layer` to every
 /// route separately, so each request cloned the whole stack with its route, and again inside
 /// every `middleware::from_fn` (on `{ __typename }` the middleware were a fifth of the CPU,
-/// bench/RESULTS.md). Only the HTTP metrics stay on the routes, where the route template is known.
+/// bench/RESULTS.md). Only the route template for the HTTP metrics is taken on the routes, where
+/// it is known.
 fn router(state: AppState, config: &Config) -> AppService {
     let stack = ServiceBuilder::new()
         .map_response(IntoResponse::into_response)
@@ -147,6 +148,7 @@ fn router(state: AppState, config: &Config) -> AppService {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(metrics::TrackHttpLayer(state.metrics.clone()))
         .layer(cors(&config.cors_origins))
         // Outside the limits, so it sees the answers they give.
         .layer(middleware::map_response(limit_error_body))
@@ -233,7 +235,7 @@ fn routes(state: AppState) -> Router {
         .merge(rest)
         .merge(docs)
         .fallback(not_found)
-        .layer(metrics::TrackHttpLayer(state.metrics.clone()))
+        .route_layer(metrics::RouteTemplateLayer)
         .with_state(state)
 }
 

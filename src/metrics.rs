@@ -2,13 +2,14 @@
 //! their own figures). Rendered at `GET /metrics`.
 
 use std::{
+    sync::{Arc, OnceLock},
     task::{Context, Poll},
     time::Instant,
 };
 
 use axum::{
-    extract::{MatchedPath, Request},
-    http::Method,
+    extract::MatchedPath,
+    http::{Method, Request},
     response::Response,
 };
 use prometheus::{
@@ -245,10 +246,13 @@ impl Default for Metrics {
 }
 
 /// The layer that counts and times every request by its route template (not its raw path, which
-/// would make one series per id). It wraps each route (`Router::layer`), where the template is
-/// known; a service of its own rather than `middleware::from_fn`, whose every call clones the
-/// route it wraps and boxes its future: on `{ __typename }` the middleware were a fifth of the
-/// CPU (bench/RESULTS.md).
+/// would make one series per id). It sits in the stack around the router, outside the timeout
+/// and the body limits, so their 408 and 413 answers are counted too; the template is known only
+/// inside the router, where [`RouteTemplateLayer`] hands it out through a slot in the request. A
+/// request answered before routing (a 413 on its declared length, a CORS preflight) or that
+/// matched no route counts as `unmatched`. Services of their own rather than
+/// `middleware::from_fn`, whose every call clones the service it wraps and boxes its future (on
+/// `{ __typename }` the middleware were a fifth of the CPU, bench/RESULTS.md).
 #[derive(Clone)]
 pub struct TrackHttpLayer(pub Metrics);
 
@@ -269,9 +273,13 @@ pub struct TrackHttp<S> {
     inner: S,
 }
 
-impl<S> tower::Service<Request> for TrackHttp<S>
+/// Where the router's side writes the matched route's template for [`TrackHttp`].
+#[derive(Clone, Default)]
+struct RouteSlot(Arc<OnceLock<MatchedPath>>);
+
+impl<S, B> tower::Service<Request<B>> for TrackHttp<S>
 where
-    S: tower::Service<Request, Response = Response>,
+    S: tower::Service<Request<B>, Response = Response>,
 {
     type Response = Response;
     type Error = S::Error;
@@ -281,11 +289,9 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|path| path.as_str().to_owned());
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let route = RouteSlot::default();
+        request.extensions_mut().insert(route.clone());
         // Label values come from closed sets: a made-up method is "other", not a new series.
         let method = match *request.method() {
             Method::GET => "GET",
@@ -314,7 +320,7 @@ pin_project_lite::pin_project! {
         answer: F,
         metrics: Metrics,
         method: &'static str,
-        route: Option<String>,
+        route: RouteSlot,
         started: Instant,
     }
 }
@@ -329,7 +335,7 @@ where
         let this = self.project();
         let answer = std::task::ready!(this.answer.poll(cx));
         if let Ok(response) = &answer {
-            let route = this.route.as_deref().unwrap_or("unmatched");
+            let route = this.route.0.get().map_or("unmatched", MatchedPath::as_str);
             this.metrics
                 .http_request_seconds
                 .with_label_values(&[this.method, route])
@@ -340,5 +346,45 @@ where
                 .inc();
         }
         Poll::Ready(answer)
+    }
+}
+
+/// The routes' side of [`TrackHttpLayer`]: records the matched route's template in the
+/// request's slot (`Router::route_layer`, so it runs once a route matched).
+#[derive(Clone)]
+pub struct RouteTemplateLayer;
+
+impl<S> tower::Layer<S> for RouteTemplateLayer {
+    type Service = RouteTemplate<S>;
+
+    fn layer(&self, inner: S) -> RouteTemplate<S> {
+        RouteTemplate(inner)
+    }
+}
+
+#[derive(Clone)]
+pub struct RouteTemplate<S>(S);
+
+impl<S, B> tower::Service<Request<B>> for RouteTemplate<S>
+where
+    S: tower::Service<Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> S::Future {
+        let extensions = request.extensions();
+        if let (Some(slot), Some(template)) = (
+            extensions.get::<RouteSlot>(),
+            extensions.get::<MatchedPath>(),
+        ) {
+            let _ = slot.0.set(template.clone());
+        }
+        self.0.call(request)
     }
 }

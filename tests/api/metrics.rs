@@ -38,10 +38,11 @@ async fn metrics_count_statements_and_requests_by_route() {
 }
 
 /// Every route is counted under its template, with the trailing slash surface A's clients send
-/// trimmed, and a path that names no route under `unmatched` (one series, not one per path).
+/// trimmed, and a path that names no route under `unmatched` (one series, not one per path), as
+/// is a request refused before routing (a body declared over the limit).
 #[tokio::test]
 async fn requests_count_under_their_route_template_or_unmatched() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_with(|config| config.limits.max_body_bytes = 1_000).await;
     for path in [
         "/api/v1/characters/",
         "/no/such/path",
@@ -54,6 +55,19 @@ async fn requests_count_under_their_route_template_or_unmatched() {
             .await
             .unwrap();
     }
+    let too_large = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("x-api-key", &app.api_key)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"query": "{{ __typename }}", "pad": "{}"}}"#,
+            "x".repeat(2_000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status().as_u16(), 413);
     let text = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -63,6 +77,12 @@ async fn requests_count_under_their_route_template_or_unmatched() {
         .text()
         .await
         .unwrap();
+    assert!(
+        text.contains(
+            r#"parley_http_requests_total{method="POST",route="unmatched",status="413"} 1"#
+        ),
+        "{text}"
+    );
     assert!(
         text.contains(
             r#"parley_http_requests_total{method="GET",route="/api/v1/characters",status="200"} 1"#
