@@ -68,15 +68,7 @@ async fn requests_count_under_their_route_template_or_unmatched() {
         .await
         .unwrap();
     assert_eq!(too_large.status().as_u16(), 413);
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(
         text.contains(
             r#"parley_http_requests_total{method="POST",route="unmatched",status="413"} 1"#

@@ -46,15 +46,7 @@ async fn a_request_slower_than_the_timeout_answers_408() {
     );
     assert!(started.elapsed() < Duration::from_secs(4));
     // The timeout's answer is counted, under the route it cut short.
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     assert!(
         metrics.contains(
             r#"parley_http_requests_total{method="POST",route="/api/v1/chat/completions",status="408"} 1"#
